@@ -1,0 +1,132 @@
+/** @module The synthetic shapes task the default model learns: one filled shape per image, drawn anti-aliased. */
+import type { Random } from './random.js';
+
+export const SHAPE_CLASSES = ['circle', 'square', 'triangle', 'star', 'cross'] as const;
+export type ShapeClass = (typeof SHAPE_CLASSES)[number];
+
+type Point = readonly [number, number];
+type Rgb = [number, number, number];
+
+/** Outline of a shape of radius 1 centred on the origin (circles are tested analytically instead). */
+function outline(shape: Exclude<ShapeClass, 'circle'>, random: Random): Point[] {
+  switch (shape) {
+    case 'square': {
+      const h = Math.SQRT1_2;
+      return [[-h, -h], [h, -h], [h, h], [-h, h]];
+    }
+    case 'triangle': {
+      // Equilateral with jittered corners, or the "isosceles in a box" that many drawing APIs produce.
+      if (random.next() < 0.5) {
+        return [0, 1, 2].map((k) => {
+          const a = -Math.PI / 2 + (k * 2 * Math.PI) / 3 + random.uniform(-0.2, 0.2);
+          return [Math.cos(a), Math.sin(a)] as Point;
+        });
+      }
+      const w = random.uniform(0.75, 1);
+      return [[0, -1], [w, 0.8], [-w, 0.8]];
+    }
+    case 'star': {
+      const points = 5;
+      const inner = random.uniform(0.36, 0.52);
+      return Array.from({ length: points * 2 }, (_, k) => {
+        const a = -Math.PI / 2 + (k * Math.PI) / points;
+        const r = k % 2 === 0 ? 1 : inner;
+        return [r * Math.cos(a), r * Math.sin(a)] as Point;
+      });
+    }
+    case 'cross': {
+      const t = random.uniform(0.2, 0.36); // half the arm thickness
+      const l = 0.95;
+      return [[-t, -l], [t, -l], [t, -t], [l, -t], [l, t], [t, t], [t, l], [-t, l], [-t, t], [-l, t], [-l, -t], [-t, -t]];
+    }
+  }
+}
+
+/** Even-odd point-in-polygon (stars are not convex). */
+function inside(poly: Point[], x: number, y: number): boolean {
+  let c = false;
+  for (let i = 0, j = poly.length - 1; i < poly.length; j = i++) {
+    const [xi, yi] = poly[i];
+    const [xj, yj] = poly[j];
+    if (yi > y !== yj > y && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) c = !c;
+  }
+  return c;
+}
+
+const luminance = ([r, g, b]: Rgb) => 0.299 * r + 0.587 * g + 0.114 * b;
+const randomColour = (random: Random): Rgb => [random.int(0, 256), random.int(0, 256), random.int(0, 256)];
+
+export interface ShapeImage {
+  label: ShapeClass;
+  width: number;
+  height: number;
+  /** RGBA, opaque. */
+  rgba: Uint8Array;
+}
+
+/** Paints the background: plain, a linear gradient, or noise around a base colour. */
+function paintBackground(rgba: Uint8Array, size: number, random: Random): Rgb {
+  const kind = random.pick(['plain', 'gradient', 'noise'] as const);
+  const a = randomColour(random);
+  const b = randomColour(random);
+  const angle = random.uniform(0, 2 * Math.PI);
+  const [dx, dy] = [Math.cos(angle), Math.sin(angle)];
+  const sigma = random.uniform(8, 40);
+  for (let y = 0; y < size; y++) {
+    for (let x = 0; x < size; x++) {
+      const p = (y * size + x) * 4;
+      let c: Rgb = a;
+      if (kind === 'gradient') {
+        const t = Math.min(Math.max(((x / size - 0.5) * dx + (y / size - 0.5) * dy) + 0.5, 0), 1);
+        c = [a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t, a[2] + (b[2] - a[2]) * t];
+      } else if (kind === 'noise') {
+        const n = random.normal() * sigma;
+        c = [a[0] + n + random.normal() * sigma * 0.3, a[1] + n, a[2] + n];
+      }
+      rgba[p] = c[0];
+      rgba[p + 1] = c[1];
+      rgba[p + 2] = c[2];
+      rgba[p + 3] = 255;
+    }
+  }
+  return kind === 'gradient' ? [(a[0] + b[0]) / 2, (a[1] + b[1]) / 2, (a[2] + b[2]) / 2] : a;
+}
+
+/**
+ * Draws one `label` shape on a `size`×`size` canvas: random colour (kept apart from the background),
+ * size 30–75 % of the side, random position and rotation; 4×4 supersampled edges.
+ */
+export function drawShape(label: ShapeClass, size: number, random: Random): ShapeImage {
+  const rgba = new Uint8Array(size * size * 4);
+  const background = paintBackground(rgba, size, random);
+  let colour = randomColour(random);
+  for (let tries = 0; tries < 20 && Math.abs(luminance(colour) - luminance(background)) < 60; tries++) colour = randomColour(random);
+  const radius = (random.uniform(0.3, 0.75) * size) / 2;
+  const cx = random.uniform(radius, size - radius);
+  const cy = random.uniform(radius, size - radius);
+  const rotation = random.uniform(0, 2 * Math.PI);
+  const [cos, sin] = [Math.cos(rotation), Math.sin(rotation)];
+  const poly = label === 'circle' ? null : outline(label, random);
+  const covered = (x: number, y: number) => {
+    const u = (x - cx) / radius;
+    const v = (y - cy) / radius;
+    if (poly === null) return u * u + v * v <= 1;
+    return inside(poly, cos * u + sin * v, -sin * u + cos * v);
+  };
+  const ss = 4;
+  const x0 = Math.max(0, Math.floor(cx - radius - 1));
+  const x1 = Math.min(size, Math.ceil(cx + radius + 1));
+  const y0 = Math.max(0, Math.floor(cy - radius - 1));
+  const y1 = Math.min(size, Math.ceil(cy + radius + 1));
+  for (let y = y0; y < y1; y++) {
+    for (let x = x0; x < x1; x++) {
+      let hits = 0;
+      for (let sy = 0; sy < ss; sy++) for (let sx = 0; sx < ss; sx++) if (covered(x + (sx + 0.5) / ss, y + (sy + 0.5) / ss)) hits++;
+      if (hits === 0) continue;
+      const α = hits / (ss * ss);
+      const p = (y * size + x) * 4;
+      for (let c = 0; c < 3; c++) rgba[p + c] = Math.round(α * colour[c] + (1 - α) * rgba[p + c]);
+    }
+  }
+  return { label, width: size, height: size, rgba };
+}

@@ -1,0 +1,112 @@
+/**
+ * @module ResNet50 v1 in tfjs-layers, written like Keras `applications/resnet.py`: one bottleneck block →
+ * a stack of blocks → the network. Every layer carries the Keras name, so weights map by name.
+ */
+import * as tfl from '@tensorflow/tfjs';
+
+/** The ResNet50 stage table: [stage name, filters, blocks, first stride]. */
+export const RESNET50_STAGES = [
+  ['conv2', 64, 3, 1],
+  ['conv3', 128, 4, 2],
+  ['conv4', 256, 6, 2],
+  ['conv5', 512, 3, 2],
+] as const;
+
+/** Keras' ResNet BatchNormalization epsilon. */
+const BN_EPSILON = 1.001e-5;
+
+export interface ResNet50Options {
+  inputSize: number;
+  classes: number;
+  /** `recipe`: GAP → Dense(1024, relu) → Dense(N, softmax) (the reference recipe); `keras`: GAP → Dense(N, softmax) named `predictions`. */
+  head?: 'recipe' | 'keras';
+  /** Moving-average momentum of every BatchNormalization (Keras default 0.99). */
+  bnMomentum?: number;
+  /** Start each residual block as an identity (γ = 0 in its last BN): makes deep nets train from scratch. */
+  zeroInitResidual?: boolean;
+  /** Dropout rate before the classifier (0 = none). */
+  dropout?: number;
+  /** L2 factor on Dense kernels of the head (0 = none). */
+  l2?: number;
+  seed?: number;
+}
+
+interface BlockContext {
+  bnMomentum: number;
+  zeroInitResidual: boolean;
+  seed: number;
+}
+
+let layerSeed = 0;
+const heNormal = (ctx: BlockContext) => tfl.initializers.heNormal({ seed: ctx.seed + layerSeed++ });
+
+function conv(x: tfl.SymbolicTensor, filters: number, kernel: number, stride: number, padding: 'same' | 'valid', name: string, ctx: BlockContext) {
+  return tfl.layers.conv2d({ filters, kernelSize: kernel, strides: stride, padding, name, kernelInitializer: heNormal(ctx) }).apply(x) as tfl.SymbolicTensor;
+}
+
+function bn(x: tfl.SymbolicTensor, name: string, ctx: BlockContext, gammaZero = false) {
+  return tfl.layers
+    .batchNormalization({ axis: 3, epsilon: BN_EPSILON, momentum: ctx.bnMomentum, name, gammaInitializer: gammaZero ? 'zeros' : 'ones' })
+    .apply(x) as tfl.SymbolicTensor;
+}
+
+const relu = (x: tfl.SymbolicTensor, name: string) => tfl.layers.activation({ activation: 'relu', name }).apply(x) as tfl.SymbolicTensor;
+
+/** A bottleneck residual block (1×1 → 3×3 → 1×1, ×4 expansion), Keras `block1`. */
+export function bottleneckBlock(x: tfl.SymbolicTensor, filters: number, stride: number, convShortcut: boolean, name: string, ctx: BlockContext) {
+  let shortcut = x;
+  if (convShortcut) {
+    shortcut = conv(x, 4 * filters, 1, stride, 'valid', `${name}_0_conv`, ctx);
+    shortcut = bn(shortcut, `${name}_0_bn`, ctx);
+  }
+  let y = conv(x, filters, 1, stride, 'valid', `${name}_1_conv`, ctx);
+  y = relu(bn(y, `${name}_1_bn`, ctx), `${name}_1_relu`);
+  y = conv(y, filters, 3, 1, 'same', `${name}_2_conv`, ctx);
+  y = relu(bn(y, `${name}_2_bn`, ctx), `${name}_2_relu`);
+  y = conv(y, 4 * filters, 1, 1, 'valid', `${name}_3_conv`, ctx);
+  y = bn(y, `${name}_3_bn`, ctx, ctx.zeroInitResidual);
+  const sum = tfl.layers.add({ name: `${name}_add` }).apply([shortcut, y]) as tfl.SymbolicTensor;
+  return relu(sum, `${name}_out`);
+}
+
+/** A stage: the first block projects (and strides), the rest are identity blocks. Keras `stack1`. */
+export function stack(x: tfl.SymbolicTensor, filters: number, blocks: number, stride: number, name: string, ctx: BlockContext) {
+  let y = bottleneckBlock(x, filters, stride, true, `${name}_block1`, ctx);
+  for (let i = 2; i <= blocks; i++) y = bottleneckBlock(y, filters, 1, false, `${name}_block${i}`, ctx);
+  return y;
+}
+
+/** The trunk without a top (Keras `include_top=False`): 175 layers, input included. */
+export function resnet50Trunk(input: tfl.SymbolicTensor, ctx: BlockContext) {
+  let x = tfl.layers.zeroPadding2d({ padding: 3, name: 'conv1_pad' }).apply(input) as tfl.SymbolicTensor;
+  x = conv(x, 64, 7, 2, 'valid', 'conv1_conv', ctx);
+  x = relu(bn(x, 'conv1_bn', ctx), 'conv1_relu');
+  x = tfl.layers.zeroPadding2d({ padding: 1, name: 'pool1_pad' }).apply(x) as tfl.SymbolicTensor;
+  x = tfl.layers.maxPooling2d({ poolSize: 3, strides: 2, name: 'pool1_pool' }).apply(x) as tfl.SymbolicTensor;
+  for (const [name, filters, blocks, stride] of RESNET50_STAGES) x = stack(x, filters, blocks, stride, name, ctx);
+  return x;
+}
+
+/** The classifier: ResNet50 trunk + head, NHWC float32 input `input` of inputSize×inputSize×3. */
+export function buildResNet50(options: ResNet50Options): tfl.LayersModel {
+  const { inputSize, classes, head = 'recipe', dropout = 0, l2 = 0, seed = 1 } = options;
+  if (!Number.isInteger(inputSize) || inputSize < 32) throw new RangeError(`inputSize must be an integer ≥ 32, got ${inputSize}`);
+  if (!Number.isInteger(classes) || classes < 2) throw new RangeError(`classes must be an integer ≥ 2, got ${classes}`);
+  layerSeed = 0;
+  const ctx: BlockContext = { bnMomentum: options.bnMomentum ?? 0.99, zeroInitResidual: options.zeroInitResidual ?? false, seed };
+  const input = tfl.input({ shape: [inputSize, inputSize, 3], name: 'input' });
+  let x = resnet50Trunk(input, ctx);
+  x = tfl.layers.globalAveragePooling2d({ name: 'avg_pool' }).apply(x) as tfl.SymbolicTensor;
+  const kernelRegularizer = l2 > 0 ? tfl.regularizers.l2({ l2 }) : undefined;
+  if (head === 'recipe') {
+    x = tfl.layers.dense({ units: 1024, activation: 'relu', name: 'fc1', kernelRegularizer, kernelInitializer: heNormal(ctx) }).apply(x) as tfl.SymbolicTensor;
+  }
+  if (dropout > 0) x = tfl.layers.dropout({ rate: dropout, name: 'dropout', seed }).apply(x) as tfl.SymbolicTensor;
+  const output = tfl.layers
+    .dense({ units: classes, activation: 'softmax', name: 'predictions', kernelRegularizer, kernelInitializer: tfl.initializers.glorotUniform({ seed: seed + 999 }) })
+    .apply(x) as tfl.SymbolicTensor;
+  return tfl.model({ inputs: input, outputs: output, name: 'resnet50' });
+}
+
+/** Keras-style parameter count (trainable + BN moving statistics). */
+export const countParams = (model: tfl.LayersModel) => model.countParams();

@@ -1,0 +1,83 @@
+/**
+ * @module A Conv2DBackpropInput kernel for tfjs' wasm backend. Its own one is a scalar loop that costs more than
+ * the rest of a training step; this one runs the input gradient as a forward XNNPACK convolution:
+ *   dx = correlate(zero-dilate(dy, stride), flip(W)ᵀ), padded to give the input's size.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { backend_util } from '@tensorflow/tfjs';
+
+/** Inserts stride−1 zeros between the rows and columns of an NHWC tensor. */
+export function zeroDilate(dy: tf.Tensor4D, sh: number, sw: number): tf.Tensor4D {
+  const [n, h, w, c] = dy.shape;
+  let y: tf.Tensor4D = dy;
+  if (sw > 1) {
+    y = tf.reshape(tf.pad(tf.reshape(y, [n * h, w, 1, c]), [[0, 0], [0, 0], [0, sw - 1], [0, 0]]), [n, h, w * sw, c]);
+    y = tf.slice(y, [0, 0, 0, 0], [n, h, (w - 1) * sw + 1, c]);
+  }
+  if (sh > 1) {
+    const wd = y.shape[2];
+    y = tf.reshape(tf.pad(tf.reshape(y, [n, h, 1, wd * c]), [[0, 0], [0, 0], [0, sh - 1], [0, 0]]), [n, h * sh, wd, c]);
+    y = tf.slice(y, [0, 0, 0, 0], [n, (h - 1) * sh + 1, wd, c]);
+  }
+  return y;
+}
+
+/** Pads (or, for negative amounts, crops) one spatial axis of an NHWC tensor. */
+function padOrCrop(x: tf.Tensor4D, axis: 1 | 2, before: number, after: number): tf.Tensor4D {
+  let y = x;
+  if (before < 0 || after < 0) {
+    const begin = [0, 0, 0, 0];
+    const size = [...y.shape];
+    begin[axis] = Math.max(-before, 0);
+    size[axis] -= Math.max(-before, 0) + Math.max(-after, 0);
+    y = tf.slice(y, begin, size);
+  }
+  if (before > 0 || after > 0) {
+    const paddings: Array<[number, number]> = [[0, 0], [0, 0], [0, 0], [0, 0]];
+    paddings[axis] = [Math.max(before, 0), Math.max(after, 0)];
+    y = tf.pad(y, paddings);
+  }
+  return y;
+}
+
+/**
+ * flip(W)ᵀ[i, j, o, c] = W[kh−1−i, kw−1−j, c, o], in one JS pass: wasm's Reverse kernel is a scalar loop
+ * that cost more than the convolution itself.
+ */
+export function flipTransposeFilter(filter: tf.Tensor4D): tf.Tensor4D {
+  const [kh, kw, cin, cout] = filter.shape;
+  if (kh === 1 && kw === 1) return tf.reshape(tf.transpose(tf.reshape(filter, [cin, cout])), [1, 1, cout, cin]);
+  const w = filter.dataSync();
+  const out = new Float32Array(w.length);
+  for (let i = 0; i < kh; i++) {
+    for (let j = 0; j < kw; j++) {
+      const src = ((kh - 1 - i) * kw + (kw - 1 - j)) * cin * cout;
+      const dst = (i * kw + j) * cout * cin;
+      for (let c = 0; c < cin; c++) for (let o = 0; o < cout; o++) out[dst + o * cin + c] = w[src + c * cout + o];
+    }
+  }
+  return tf.tensor4d(out, [kh, kw, cout, cin]);
+}
+
+/** The input gradient of an NHWC conv2d (dilation 1) as a stride-1 forward convolution. */
+export function conv2dInputGradient(
+  dy: tf.Tensor4D,
+  filter: tf.Tensor4D,
+  inputShape: [number, number, number, number],
+  strides: number | [number, number],
+  pad: 'same' | 'valid' | number | backend_util.ExplicitPadding,
+  dimRoundingMode?: 'floor' | 'round' | 'ceil',
+): tf.Tensor4D {
+  return tf.tidy(() => {
+    const info = backend_util.computeConv2DInfo(inputShape, filter.shape, strides, 1, pad as 'same', dimRoundingMode, false, 'channelsLast');
+    const [kh, kw] = filter.shape;
+    const [, h, w] = inputShape;
+    let y = zeroDilate(dy, info.strideHeight, info.strideWidth);
+    // dx[p] reads dilated dy from p + pad − (k − 1) to p + pad: pad the front by k − 1 − pad, the back to fit.
+    const top = kh - 1 - info.padInfo.top;
+    const left = kw - 1 - info.padInfo.left;
+    y = padOrCrop(y, 1, top, h + kh - 1 - top - y.shape[1]);
+    y = padOrCrop(y, 2, left, w + kw - 1 - left - y.shape[2]);
+    return tf.conv2d(y, flipTransposeFilter(filter), 1, 'valid');
+  });
+}
