@@ -53,6 +53,20 @@ function inside(poly: Point[], x: number, y: number): boolean {
   return c;
 }
 
+/** Distance from (x, y) to the polygon's outline. */
+function edgeDistance(poly: Point[], x: number, y: number): number {
+  let best = Infinity;
+  for (let i = 0, j = poly.length - 1; i < poly.length; j = i++) {
+    const [ax, ay] = poly[j];
+    const [bx, by] = poly[i];
+    const dx = bx - ax;
+    const dy = by - ay;
+    const t = Math.min(1, Math.max(0, ((x - ax) * dx + (y - ay) * dy) / (dx * dx + dy * dy)));
+    best = Math.min(best, Math.hypot(x - ax - t * dx, y - ay - t * dy));
+  }
+  return best;
+}
+
 const luminance = ([r, g, b]: Rgb) => 0.299 * r + 0.587 * g + 0.114 * b;
 const randomColour = (random: Random): Rgb => [random.int(0, 256), random.int(0, 256), random.int(0, 256)];
 
@@ -113,6 +127,14 @@ export function drawShape(label: ShapeClass, size: number, random: Random): Shap
     if (poly === null) return u * u + v * v <= 1;
     return inside(poly, cos * u + sin * v, -sin * u + cos * v);
   };
+  // Pixels farther than one pixel from the outline are fully in or out; only edge pixels are supersampled.
+  const edgeBand = 1 / radius;
+  const nearEdge = (x: number, y: number) => {
+    const u = (x - cx) / radius;
+    const v = (y - cy) / radius;
+    if (poly === null) return Math.abs(Math.hypot(u, v) - 1) < edgeBand;
+    return edgeDistance(poly, cos * u + sin * v, -sin * u + cos * v) < edgeBand;
+  };
   const ss = 4;
   const x0 = Math.max(0, Math.floor(cx - radius - 1));
   const x1 = Math.min(size, Math.ceil(cx + radius + 1));
@@ -120,10 +142,15 @@ export function drawShape(label: ShapeClass, size: number, random: Random): Shap
   const y1 = Math.min(size, Math.ceil(cy + radius + 1));
   for (let y = y0; y < y1; y++) {
     for (let x = x0; x < x1; x++) {
-      let hits = 0;
-      for (let sy = 0; sy < ss; sy++) for (let sx = 0; sx < ss; sx++) if (covered(x + (sx + 0.5) / ss, y + (sy + 0.5) / ss)) hits++;
-      if (hits === 0) continue;
-      const α = hits / (ss * ss);
+      let α: number;
+      if (nearEdge(x + 0.5, y + 0.5)) {
+        let hits = 0;
+        for (let sy = 0; sy < ss; sy++) for (let sx = 0; sx < ss; sx++) if (covered(x + (sx + 0.5) / ss, y + (sy + 0.5) / ss)) hits++;
+        α = hits / (ss * ss);
+      } else {
+        α = covered(x + 0.5, y + 0.5) ? 1 : 0;
+      }
+      if (α === 0) continue;
       const p = (y * size + x) * 4;
       for (let c = 0; c < 3; c++) rgba[p + c] = Math.round(α * colour[c] + (1 - α) * rgba[p + c]);
     }

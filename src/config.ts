@@ -1,0 +1,28 @@
+/** @module Worker settings from `[vars]` (wrangler.toml), validated once per isolate with their defaults. */
+import { z } from 'zod';
+
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+export const ConfigSchema = z.object({
+  /** Largest request body read, in bytes (checked from Content-Length before reading, and while reading). */
+  MAX_BODY_BYTES: positiveInt(10 * 1024 * 1024),
+  /** Largest decoded image, in pixels (checked from the image header before decoding). */
+  MAX_IMAGE_PIXELS: positiveInt(2_100_000),
+  /** Seconds a manifest read from R2 is trusted before it is checked again for a newly published model. */
+  MANIFEST_TTL_SECONDS: z.coerce.number().int().nonnegative().default(60),
+  /** "1": ORT prepacks weights (faster, ~14 MB more heap); "0": it does not. */
+  ORT_PREPACK: z.enum(['0', '1']).default('1'),
+  /** "1" enables /debug/memory (bench and tests only; never in production). */
+  DEBUG_ROUTES: z.enum(['0', '1']).default('0'),
+});
+export type Config = z.infer<typeof ConfigSchema>;
+
+let cached: { source: unknown; config: Config } | null = null;
+
+/** Parses the environment's vars; an invalid value fails loudly (a deploy mistake, not a request error). */
+export function readConfig(env: object): Config {
+  if (cached?.source === env) return cached.config;
+  const config = ConfigSchema.parse(env);
+  cached = { source: env, config };
+  return config;
+}

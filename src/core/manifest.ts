@@ -1,0 +1,58 @@
+/** @module The model manifest: what the pipeline writes beside a model and what the Worker trusts. */
+import { z } from 'zod';
+import { PreprocessSpecSchema } from './preprocess-spec.js';
+
+export const MANIFEST_SCHEMA_VERSION = 1;
+
+const Sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'a lowercase hex sha256');
+/** A plain file name inside the model folder (no paths: the manifest cannot point outside it). */
+const FileName = z.string().regex(/^[A-Za-z0-9._-]+$/, 'a file name without directories');
+
+export const ManifestSchema = z.object({
+  schemaVersion: z.literal(MANIFEST_SCHEMA_VERSION),
+  name: z.string().min(1),
+  version: z.string().min(1),
+  architecture: z.string().min(1),
+  /** The int8 model's file name in the model folder (and its key suffix in R2). */
+  file: FileName,
+  sha256: Sha256,
+  bytes: z.number().int().positive(),
+  createdAt: z.string(),
+  input: z.object({
+    name: z.string().min(1),
+    shape: z.tuple([z.literal(1), z.literal(3), z.number().int().positive(), z.number().int().positive()]),
+    layout: z.literal('NCHW'),
+    dtype: z.literal('float32'),
+  }),
+  output: z.object({
+    name: z.string().min(1),
+    /** `probabilities`: the graph ends in softmax; `logits`: the runtime applies softmax. */
+    kind: z.enum(['probabilities', 'logits']),
+  }),
+  preprocess: PreprocessSpecSchema,
+  labels: z.array(z.string().min(1)).min(2),
+  quantization: z
+    .object({
+      format: z.literal('QDQ'),
+      weights: z.literal('int8 symmetric per-channel'),
+      activations: z.literal('uint8 asymmetric per-tensor'),
+      bias: z.literal('int32'),
+      calibration: z.object({ method: z.enum(['minmax', 'percentile', 'entropy']), images: z.number().int().nonnegative() }),
+    })
+    .nullable(),
+  /** Evaluation the model was built with (top-1 of both precisions, agreement, on which data). */
+  metrics: z.record(z.string(), z.union([z.number(), z.string()])),
+  /** The float model it was quantized from, when published alongside. */
+  reference: z.object({ file: FileName, sha256: Sha256, bytes: z.number().int().positive() }).optional(),
+});
+export type Manifest = z.infer<typeof ManifestSchema>;
+
+/** Parses and validates manifest JSON; the error lists every bad field. */
+export function parseManifest(json: unknown): Manifest {
+  const result = ManifestSchema.safeParse(json);
+  if (!result.success) throw new Error(`invalid model manifest: ${result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+  if (result.data.input.shape[2] !== result.data.preprocess.height || result.data.input.shape[3] !== result.data.preprocess.width) {
+    throw new Error('invalid model manifest: input.shape and preprocess size disagree');
+  }
+  return result.data;
+}

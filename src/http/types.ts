@@ -1,0 +1,2 @@
+/** @module The Hono environment every route shares. */
+export type AppEnv = { Bindings: Env };

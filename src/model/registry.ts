@@ -1,0 +1,87 @@
+/**
+ * @module The isolate's model: created lazily on first use, once, shared by concurrent first requests, and
+ * re-checked against R2 every MANIFEST_TTL_SECONDS. A newly published model that fails verification never
+ * replaces the session already serving.
+ */
+import type { Manifest } from '../core/manifest.js';
+import { createSession, type OrtSession } from '../ort/workerd.js';
+import { ModelUnavailableError, readManifest, readVerifiedModel } from './store.js';
+
+export interface LoadedModel {
+  manifest: Manifest;
+  session: OrtSession;
+}
+
+export interface RegistryOptions {
+  ttlSeconds: number;
+  prepack: boolean;
+}
+
+interface RegistryState {
+  current: LoadedModel | null;
+  loading: Promise<LoadedModel> | null;
+  checkedAt: number;
+  /** Counts session creations (tests assert concurrent first requests share one). */
+  sessionsCreated: number;
+}
+
+const state: RegistryState = { current: null, loading: null, checkedAt: 0, sessionsCreated: 0 };
+
+async function load(bucket: R2Bucket, options: RegistryOptions): Promise<LoadedModel> {
+  const previous = state.current;
+  let manifest: Manifest;
+  try {
+    manifest = await readManifest(bucket);
+  } catch (e) {
+    if (previous) return keep(previous, e);
+    throw e;
+  }
+  state.checkedAt = Date.now();
+  if (previous && previous.manifest.sha256 === manifest.sha256) return previous;
+  let bytes: Uint8Array | null;
+  try {
+    bytes = await readVerifiedModel(bucket, manifest);
+  } catch (e) {
+    if (previous) return keep(previous, e);
+    throw e;
+  }
+  // One engine, one heap: release the old session first so the new one reuses its memory.
+  if (previous) await previous.session.release();
+  state.current = null;
+  try {
+    const session = await createSession(bytes, { prepack: options.prepack });
+    state.sessionsCreated++;
+    state.current = { manifest, session };
+    return state.current;
+  } catch (e) {
+    throw new ModelUnavailableError('model_session_failed', `onnxruntime could not load ${manifest.name}@${manifest.version}: ${e instanceof Error ? e.message : String(e)}`);
+  } finally {
+    bytes = null; // the JS copy of the model is garbage once ORT holds its own
+  }
+}
+
+function keep(previous: LoadedModel, reason: unknown): LoadedModel {
+  console.error(`keeping model ${previous.manifest.name}@${previous.manifest.version}: the published one cannot be used`, reason instanceof Error ? reason.message : reason);
+  state.checkedAt = Date.now();
+  return previous;
+}
+
+/** The model to serve; concurrent callers share one load. */
+export function getModel(bucket: R2Bucket, options: RegistryOptions): Promise<LoadedModel> {
+  const fresh = state.current && Date.now() - state.checkedAt < options.ttlSeconds * 1000;
+  if (fresh) return Promise.resolve(state.current!);
+  if (!state.loading) {
+    state.loading = load(bucket, options).finally(() => {
+      state.loading = null;
+    });
+  }
+  return state.loading;
+}
+
+export const registryStats = () => ({ sessionsCreated: state.sessionsCreated, loaded: state.current?.manifest.sha256 ?? null });
+
+/** Test hook: forget the isolate's model. */
+export async function resetRegistry(): Promise<void> {
+  await state.current?.session.release();
+  Object.assign(state, { current: null, loading: null, checkedAt: 0, sessionsCreated: 0 });
+}

@@ -1,0 +1,44 @@
+/**
+ * @module Models in R2: `manifest.json` names the current model; the model itself lives under a
+ * content-addressed key, so publishing (object first, manifest last) never exposes a half-written model.
+ */
+import { parseManifest, type Manifest } from '../core/manifest.js';
+import { sha256Hex } from '../core/sha256.js';
+
+export const MANIFEST_KEY = 'manifest.json';
+export const modelKey = (manifest: Pick<Manifest, 'sha256'>) => `models/${manifest.sha256}.onnx`;
+
+/** Why no model can be served; the HTTP layer answers 503 with this code. */
+export class ModelUnavailableError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = 'ModelUnavailableError';
+    this.code = code;
+  }
+}
+
+export async function readManifest(bucket: R2Bucket): Promise<Manifest> {
+  const object = await bucket.get(MANIFEST_KEY);
+  if (!object) throw new ModelUnavailableError('model_not_published', `no ${MANIFEST_KEY} in the MODELS bucket: publish a model first`);
+  try {
+    return parseManifest(await object.json());
+  } catch (e) {
+    throw new ModelUnavailableError('model_manifest_invalid', e instanceof Error ? e.message : String(e));
+  }
+}
+
+/** The model's bytes, checked against the manifest's size and sha256 before anyone uses them. */
+export async function readVerifiedModel(bucket: R2Bucket, manifest: Manifest): Promise<Uint8Array> {
+  const key = modelKey(manifest);
+  const object = await bucket.get(key);
+  if (!object) throw new ModelUnavailableError('model_object_missing', `the manifest names ${key}, which is not in the MODELS bucket`);
+  if (object.size !== manifest.bytes) {
+    await object.body.cancel();
+    throw new ModelUnavailableError('model_integrity_failed', `${key} is ${object.size} bytes; the manifest says ${manifest.bytes}`);
+  }
+  const bytes = new Uint8Array(await object.arrayBuffer());
+  const digest = await sha256Hex(bytes);
+  if (digest !== manifest.sha256) throw new ModelUnavailableError('model_integrity_failed', `${key} has sha256 ${digest}; the manifest says ${manifest.sha256}`);
+  return bytes;
+}

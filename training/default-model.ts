@@ -1,0 +1,251 @@
+/**
+ * @module `npm run model`: the default model, built offline from nothing. A ResNet50 trained from scratch
+ * on the synthetic shapes task, exported, calibrated to int8, evaluated on held-out shapes from our
+ * renderer and from an independent one (librsvg), and written to model/ with its manifest. Also a 224×224
+ * int8 ResNet50 with the same weights for benchmarks (model/bench/). Idempotent: a stamp keyed on the
+ * recipe makes a second run with nothing changed instant.
+ */
+import { copyFile, mkdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { caffePreprocess, type PreprocessSpec } from '../src/core/preprocess-spec.js';
+import { readFolderDataset } from './data/folder.js';
+import { loadImageTensors, type LoadedSet } from './data/load.js';
+import { seededRandom } from './data/random.js';
+import { SHAPE_CLASSES } from './data/shapes.js';
+import { writeSvgShapes } from './data/svg-shapes.js';
+import { writeShapesDataset } from './data/write-shapes.js';
+import { agreement, predictAll } from './evaluate.js';
+import { readJson, sha256OfBytes, writeFileAtomic, writeJsonAtomic } from './files.js';
+import { buildManifest } from './manifest-writer.js';
+import { exportToOnnx } from './onnx/export.js';
+import { decodeModel, encodeModel, type ModelProto } from './onnx/proto.js';
+import { quantizeStatic } from './onnx/quantize.js';
+import { buildResNet50 } from './model/resnet50.js';
+import { tf, useBackend } from './tf/backend.js';
+import { fitSteps } from './train/fit.js';
+import { warmupCosine } from './train/schedule.js';
+
+export interface DefaultModelRecipe {
+  name: string;
+  version: string;
+  seed: number;
+  trainPerClass: number;
+  testPerClass: number;
+  svgPerClass: number;
+  inputSize: number;
+  batch: number;
+  steps: number;
+  learningRate: number;
+  warmup: number;
+  bnMomentum: number;
+  calibrationImages: number;
+  benchInputSize: number;
+}
+
+/** Chosen by measurement (see README, "How the default model was tuned"). */
+export const FULL_RECIPE: DefaultModelRecipe = {
+  name: 'resnet50-shapes',
+  version: '1.0.0',
+  seed: 20261128,
+  trainPerClass: 800,
+  testPerClass: 60,
+  svgPerClass: 40,
+  inputSize: 32,
+  batch: 16,
+  steps: 450,
+  learningRate: 1e-4,
+  warmup: 10,
+  bnMomentum: 0.9,
+  calibrationImages: 100,
+  benchInputSize: 224,
+};
+
+/** The same command, small: a real, servable model in about a minute (for CI and tests), not an accurate one. */
+export const FAST_RECIPE: DefaultModelRecipe = { ...FULL_RECIPE, version: '1.0.0-fast', trainPerClass: 24, testPerClass: 6, svgPerClass: 4, steps: 6, calibrationImages: 16 };
+
+/** Bump when the build's code changes in a way that changes its outputs. */
+const BUILD_REVISION = 1;
+
+export interface BuildOptions {
+  out: string;
+  fast: boolean;
+  force: boolean;
+  bench: boolean;
+  log: (line: string) => void;
+}
+
+interface Stamp {
+  key: string;
+  files: Record<string, string>;
+}
+
+const exists = async (p: string) => (await stat(p).catch(() => null)) !== null;
+
+async function stampIsCurrent(out: string, key: string): Promise<boolean> {
+  const stamp = await readJson<Stamp>(join(out, '.build.json'));
+  if (!stamp || stamp.key !== key) return false;
+  for (const [file, sha] of Object.entries(stamp.files)) {
+    const bytes = await readFile(join(out, file)).catch(() => null);
+    if (!bytes || sha256OfBytes(bytes) !== sha) return false;
+  }
+  return true;
+}
+
+/** Evenly spread calibration images: every k-th training image, so all classes appear. */
+function calibrationSubset(set: LoadedSet, count: number): Float32Array[] {
+  const step = Math.max(1, Math.floor(set.tensors.length / count));
+  return set.tensors.filter((_, i) => i % step === 0).slice(0, count);
+}
+
+/** Same graph, different declared input size (the network is fully convolutional up to global pooling). */
+function withInputSize(model: ModelProto, size: number): ModelProto {
+  const copy = decodeModel(encodeModel(model));
+  const dims = copy.graph!.input![0]!.type!.tensorType!.shape!.dim!;
+  dims[2] = { dimValue: size };
+  dims[3] = { dimValue: size };
+  return copy;
+}
+
+async function trainAndExport(recipe: DefaultModelRecipe, train: LoadedSet, log: BuildOptions['log']): Promise<ModelProto> {
+  await useBackend('wasm');
+  const model = buildResNet50({ inputSize: recipe.inputSize, classes: SHAPE_CLASSES.length, bnMomentum: recipe.bnMomentum, zeroInitResidual: true, seed: recipe.seed });
+  const optimizer = tf.train.adam(recipe.learningRate);
+  const random = seededRandom(recipe.seed + 7);
+  const started = Date.now();
+  let window = { loss: 0, accuracy: 0, n: 0 };
+  fitSteps({
+    model,
+    optimizer,
+    data: { tensors: train.tensors, labels: train.labels, width: recipe.inputSize, height: recipe.inputSize, classes: SHAPE_CLASSES.length },
+    batchSize: recipe.batch,
+    steps: recipe.steps,
+    learningRate: (step) => warmupCosine(step, recipe.steps, recipe.warmup, recipe.learningRate, recipe.learningRate * 0.05),
+    // Shapes are the same shape at any angle or mirror image: full rotation and both flips are free data.
+    augment: { rotation: 180, widthShift: 0.08, heightShift: 0.08, zoom: 0.1, horizontalFlip: true },
+    random,
+    onStep: (s) => {
+      window = { loss: window.loss + s.loss, accuracy: window.accuracy + s.accuracy, n: window.n + 1 };
+      if ((s.step + 1) % 25 === 0 || s.step + 1 === recipe.steps) {
+        const elapsed = (Date.now() - started) / 1000;
+        const eta = (elapsed / (s.step + 1)) * (recipe.steps - s.step - 1);
+        log(`  step ${s.step + 1}/${recipe.steps}  loss ${(window.loss / window.n).toFixed(3)}  acc ${(window.accuracy / window.n).toFixed(3)}  lr ${s.learningRate.toExponential(1)}  ${elapsed.toFixed(0)} s (eta ${eta.toFixed(0)} s)`);
+        window = { loss: 0, accuracy: 0, n: 0 };
+      }
+    },
+  });
+  const onnx = exportToOnnx(model);
+  model.dispose();
+  optimizer.dispose();
+  return onnx;
+}
+
+export async function buildDefaultModel(options: BuildOptions): Promise<void> {
+  const recipe = options.fast ? FAST_RECIPE : FULL_RECIPE;
+  const key = sha256OfBytes(new TextEncoder().encode(JSON.stringify({ recipe, BUILD_REVISION, bench: options.bench })));
+  const { out, log } = options;
+  if (!options.force && (await stampIsCurrent(out, key))) {
+    log(`model: ${out}/ is up to date (${recipe.name}@${recipe.version})`);
+    return;
+  }
+  const cache = join('.cache', 'default-model', key.slice(0, 16));
+  const spec: PreprocessSpec = caffePreprocess(recipe.inputSize, recipe.inputSize);
+  const labels = [...SHAPE_CLASSES];
+  const t0 = Date.now();
+
+  const dataDir = join(cache, 'shapes');
+  if (!(await exists(join(dataDir, '.done')))) {
+    log(`data: drawing ${recipe.trainPerClass + recipe.testPerClass} shapes per class into ${dataDir}`);
+    await writeShapesDataset({ dir: dataDir, seed: recipe.seed, splits: [{ name: 'train', perClass: recipe.trainPerClass }, { name: 'test', perClass: recipe.testPerClass }] });
+    await writeSvgShapes(join(dataDir, 'svg'), recipe.svgPerClass, recipe.seed + 1);
+    await writeFileAtomic(join(dataDir, '.done'), new Date().toISOString());
+  }
+  const load = async (split: string) => loadImageTensors((await readFolderDataset(join(dataDir, split), labels)).files, spec);
+  const train = await load('train');
+  log(`data: ${train.tensors.length} training images loaded (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+
+  const fp32Path = join(cache, 'model-fp32.onnx');
+  if (!(await exists(fp32Path))) {
+    log(`train: ResNet50 from scratch at ${recipe.inputSize}×${recipe.inputSize}, ${recipe.steps} steps of ${recipe.batch} (tfjs wasm, our conv gradient kernels)`);
+    const trainStarted = Date.now();
+    const onnx = await trainAndExport(recipe, train, log);
+    await writeFileAtomic(fp32Path, encodeModel(onnx));
+    await writeJsonAtomic(join(cache, 'training.json'), { seconds: (Date.now() - trainStarted) / 1000 });
+  }
+  const fp32Bytes = new Uint8Array(await readFile(fp32Path));
+  const fp32 = decodeModel(fp32Bytes);
+
+  log(`quantize: calibrating on ${recipe.calibrationImages} training images (percentile)`);
+  const calibration = calibrationSubset(train, recipe.calibrationImages);
+  const { model: int8, summary } = await quantizeStatic(fp32, calibration, [1, 3, recipe.inputSize, recipe.inputSize], { method: 'percentile' });
+  const int8Bytes = encodeModel(int8);
+
+  log('evaluate: held-out shapes (our renderer) and librsvg-drawn shapes (independent renderer)');
+  const metrics: Record<string, number | string> = {};
+  for (const split of ['test', 'svg'] as const) {
+    const set = await load(split);
+    const p32 = await predictAll(fp32Bytes, set.tensors, spec);
+    const p8 = await predictAll(int8Bytes, set.tensors, spec);
+    metrics[`${split}_count`] = set.tensors.length;
+    metrics[`${split}_top1_fp32`] = agreement(p32.predicted, set.labels);
+    metrics[`${split}_top1_int8`] = agreement(p8.predicted, set.labels);
+    metrics[`${split}_agreement`] = agreement(p8.predicted, p32.predicted);
+  }
+  const training = await readJson<{ seconds: number }>(join(cache, 'training.json'));
+  metrics.train_seconds = Math.round(training?.seconds ?? 0);
+  metrics.train_images = train.tensors.length;
+  metrics.train_steps = recipe.steps;
+  log(`evaluate: ${JSON.stringify(metrics)}`);
+
+  await mkdir(out, { recursive: true });
+  const int8File = `${recipe.name}-int8.onnx`;
+  const fp32File = `${recipe.name}-fp32.onnx`;
+  const int8Sha = sha256OfBytes(int8Bytes);
+  const fp32Sha = sha256OfBytes(fp32Bytes);
+  await writeFileAtomic(join(out, int8File), int8Bytes);
+  await copyFile(fp32Path, join(out, fp32File));
+  const manifest = buildManifest({
+    name: recipe.name,
+    version: recipe.version,
+    file: int8File,
+    bytes: int8Bytes,
+    sha256: int8Sha,
+    preprocess: spec,
+    labels,
+    quantization: summary,
+    metrics,
+    reference: { file: fp32File, sha256: fp32Sha, bytes: fp32Bytes.byteLength },
+  });
+  await writeJsonAtomic(join(out, 'manifest.json'), manifest);
+  const files: Record<string, string> = { [int8File]: int8Sha, 'manifest.json': sha256OfBytes(await readFile(join(out, 'manifest.json'))) };
+
+  if (options.bench) {
+    const size = recipe.benchInputSize;
+    log(`bench: the same weights as a ${size}×${size} int8 ResNet50 (model/bench/)`);
+    const benchSpec = caffePreprocess(size, size);
+    const benchFp32 = withInputSize(fp32, size);
+    const benchCalibration = (await loadImageTensors((await readFolderDataset(join(dataDir, 'test'), labels)).files.slice(0, 200), benchSpec)).tensors.filter((_, i) => i % 12 === 0);
+    const bench = await quantizeStatic(benchFp32, benchCalibration, [1, 3, size, size], { method: 'percentile' });
+    const benchBytes = encodeModel(bench.model);
+    const benchFp32Bytes = encodeModel(benchFp32);
+    const benchDir = join(out, 'bench');
+    const benchFile = `resnet50-${size}-int8.onnx`;
+    await writeFileAtomic(join(benchDir, benchFile), benchBytes);
+    await writeFileAtomic(join(benchDir, `resnet50-${size}-fp32.onnx`), benchFp32Bytes);
+    const benchManifest = buildManifest({
+      name: `resnet50-${size}-bench`,
+      version: recipe.version,
+      file: benchFile,
+      bytes: benchBytes,
+      sha256: sha256OfBytes(benchBytes),
+      preprocess: benchSpec,
+      labels,
+      quantization: bench.summary,
+      metrics: { note: 'benchmark model: the default model weights at 224×224 input' },
+      reference: { file: `resnet50-${size}-fp32.onnx`, sha256: sha256OfBytes(benchFp32Bytes), bytes: benchFp32Bytes.byteLength },
+    });
+    await writeJsonAtomic(join(benchDir, 'manifest.json'), benchManifest);
+    files[`bench/${benchFile}`] = benchManifest.sha256;
+  }
+  await writeJsonAtomic(join(out, '.build.json'), { key, files } satisfies Stamp);
+  log(`model: wrote ${out}/ in ${((Date.now() - t0) / 1000).toFixed(0)} s: ${int8File} (${(int8Bytes.byteLength / 2 ** 20).toFixed(1)} MiB int8, ${(fp32Bytes.byteLength / 2 ** 20).toFixed(1)} MiB fp32)`);
+}

@@ -1,0 +1,42 @@
+/** @module Mini-batches for tfjs (NHWC) from preprocessed planar tensors, with optional augmentation. */
+import * as tf from '@tensorflow/tfjs';
+import type { Random } from '../data/random.js';
+import { augmentInto, drawAffine, transposeInto, type AugmentOptions } from './augment.js';
+
+export interface TensorSet {
+  /** [3, H, W] planar tensors, as the shared preprocessing makes them. */
+  tensors: Float32Array[];
+  labels: number[];
+  width: number;
+  height: number;
+  classes: number;
+}
+
+/** An NHWC batch of the given indices; `augment` resamples each image through a random affine draw. */
+export function makeBatch(set: TensorSet, indices: number[], augment: AugmentOptions | null, random: Random): { x: tf.Tensor4D; y: tf.Tensor2D } {
+  const { width, height } = set;
+  const stride = width * height * 3;
+  const xs = new Float32Array(indices.length * stride);
+  const ys = new Float32Array(indices.length * set.classes);
+  indices.forEach((index, b) => {
+    const src = set.tensors[index]!;
+    if (augment) augmentInto(src, width, height, drawAffine(augment, width, height, random), xs, b * stride);
+    else transposeInto(src, width, height, xs, b * stride);
+    ys[b * set.classes + set.labels[index]!] = 1;
+  });
+  return { x: tf.tensor4d(xs, [indices.length, height, width, 3]), y: tf.tensor2d(ys, [indices.length, set.classes]) };
+}
+
+/** Model outputs (softmax) for a set, in eval mode, `batch` images at a time. */
+export function predictSet(model: tf.LayersModel, set: TensorSet, batch = 32): Float32Array[] {
+  const out: Float32Array[] = [];
+  for (let start = 0; start < set.tensors.length; start += batch) {
+    const indices = Array.from({ length: Math.min(batch, set.tensors.length - start) }, (_, i) => start + i);
+    const { x, y } = makeBatch(set, indices, null, { next: () => 0 } as unknown as Random);
+    const p = model.predict(x) as tf.Tensor2D;
+    const values = p.dataSync() as Float32Array;
+    for (let i = 0; i < indices.length; i++) out.push(values.slice(i * set.classes, (i + 1) * set.classes));
+    tf.dispose([x, y, p]);
+  }
+  return out;
+}
