@@ -1,0 +1,127 @@
+import { env, SELF } from 'cloudflare:test';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Manifest } from '../../src/core/manifest.js';
+import { fetchFixture, publishTestModel } from './helpers.js';
+
+let manifest: Manifest;
+let jpeg: Uint8Array;
+let png: Uint8Array;
+
+beforeAll(async () => {
+  manifest = await publishTestModel();
+  jpeg = await fetchFixture('fixtures/circle.jpg');
+  png = await fetchFixture('fixtures/star.png');
+});
+
+function expectPredictionContract(body: any, k: number) {
+  expect(Object.keys(body).sort()).toEqual(['class', 'confidence', 'label', 'model', 'timing', 'top']);
+  expect(Number.isInteger(body.class)).toBe(true);
+  expect(body.label).toBe(manifest.labels[body.class]);
+  expect(body.confidence).toBeGreaterThan(0);
+  expect(body.confidence).toBeLessThanOrEqual(1);
+  expect(body.top).toHaveLength(k);
+  expect(body.top[0]).toEqual({ index: body.class, label: body.label, score: body.confidence });
+  for (let i = 1; i < body.top.length; i++) expect(body.top[i].score).toBeLessThanOrEqual(body.top[i - 1].score);
+  expect(body.model).toEqual({ name: manifest.name, version: manifest.version, sha256: manifest.sha256 });
+  expect(Object.keys(body.timing).sort()).toEqual(['decode_ms', 'inference_ms', 'preprocess_ms', 'total_ms']);
+}
+
+describe('POST /predict', () => {
+  it('classifies a multipart upload (field "image") with real ORT inference', async () => {
+    const form = new FormData();
+    form.set('image', new File([jpeg], 'circle.jpg', { type: 'image/jpeg' }));
+    const res = await SELF.fetch('http://worker/predict', { method: 'POST', body: form });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('server-timing')).toMatch(/^decode;dur=[\d.]+, preprocess;dur=[\d.]+, inference;dur=[\d.]+, total;dur=[\d.]+$/);
+    expectPredictionContract(await res.json(), 5);
+  });
+
+  it('classifies raw bytes whatever the content type says (format from magic bytes)', async () => {
+    const res = await SELF.fetch('http://worker/predict?top=2', { method: 'POST', body: png, headers: { 'content-type': 'image/jpeg' } });
+    expect(res.status).toBe(200);
+    expectPredictionContract(await res.json(), 2);
+  });
+
+  it('gives the same scores as onnxruntime-node for the same file', async () => {
+    const expected = JSON.parse(new TextDecoder().decode(await fetchFixture('fixtures/expected.json'))) as { 'circle.jpg': number[] };
+    const res = await SELF.fetch('http://worker/predict?top=5', { method: 'POST', body: jpeg });
+    const body = (await res.json()) as { top: Array<{ index: number; score: number }> };
+    for (const { index, score } of body.top) expect(Math.abs(score - expected['circle.jpg'][index]!)).toBeLessThan(1e-3);
+  });
+
+  it('answers concurrent first requests with one session', async () => {
+    const { resetRegistry } = await import('../../src/model/registry.js');
+    await resetRegistry();
+    const responses = await Promise.all(Array.from({ length: 4 }, () => SELF.fetch('http://worker/predict', { method: 'POST', body: jpeg })));
+    expect(responses.map((r) => r.status)).toEqual([200, 200, 200, 200]);
+    const memory = (await (await SELF.fetch('http://worker/debug/memory')).json()) as { sessionsCreated: number; wasm_heap_bytes: number };
+    expect(memory.sessionsCreated).toBe(1);
+    expect(memory.wasm_heap_bytes).toBeGreaterThan(16 * 2 ** 20);
+  });
+});
+
+describe('errors', () => {
+  const post = (body: BodyInit | null, headers: Record<string, string> = {}, query = '') => SELF.fetch(`http://worker/predict${query}`, { method: 'POST', body, headers });
+  const cases: Array<[string, () => Promise<Response>, number, string]> = [
+    ['empty body', () => post(null), 400, 'missing_image'],
+    ['multipart without image', () => { const f = new FormData(); f.set('other', 'x'); return post(f); }, 400, 'missing_image'],
+    ['broken multipart', () => post('--nope\r\n\r\n', { 'content-type': 'multipart/form-data; boundary=zzz' }), 400, 'invalid_multipart'],
+    ['not an image', () => post('hello world, not an image'), 415, 'unsupported_format'],
+    ['GIF', () => post(new Uint8Array([0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 1, 0, 1, 0])), 415, 'unsupported_format'],
+    ['truncated JPEG', () => post(jpeg.slice(0, 300)), 422, 'corrupt_image'],
+    ['bad top', () => post(jpeg, {}, '?top=zero'), 400, 'invalid_parameter'],
+    ['body over the limit', () => post(new Uint8Array(10 * 1024 * 1024 + 1)), 413, 'body_too_large'],
+  ];
+  for (const [name, send, status, code] of cases) {
+    it(`${name} → ${status} ${code}`, async () => {
+      const res = await send();
+      expect(res.status).toBe(status);
+      expect(res.headers.get('content-type')).toMatch(/application\/json/);
+      const body = (await res.json()) as { error: { code: string; message: string } };
+      expect(body.error.code).toBe(code);
+      expect(body.error.message.length).toBeGreaterThan(0);
+    });
+  }
+
+  it('a declared size over MAX_IMAGE_PIXELS → 413 before decoding', async () => {
+    // A valid PNG header declaring 5000×5000 pixels, and nothing else.
+    const header = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52, 0, 0, 0x13, 0x88, 0, 0, 0x13, 0x88, 8, 6, 0, 0, 0, 0, 0, 0, 0]);
+    const res = await post(header);
+    expect(res.status).toBe(413);
+    expect(((await res.json()) as any).error.code).toBe('image_too_large');
+  });
+
+  it('a bad request does not harm the next one', async () => {
+    await post('garbage');
+    const res = await post(jpeg);
+    expect(res.status).toBe(200);
+  });
+
+  it('unknown routes → 404 JSON', async () => {
+    const res = await SELF.fetch('http://worker/nope');
+    expect(res.status).toBe(404);
+    expect(((await res.json()) as any).error.code).toBe('not_found');
+  });
+});
+
+describe('health and models', () => {
+  it('/healthz, /readyz and /v1/models', async () => {
+    expect(await (await SELF.fetch('http://worker/healthz')).json()).toEqual({ status: 'ok' });
+    const ready = await SELF.fetch('http://worker/readyz');
+    expect(ready.status).toBe(200);
+    const models = (await (await SELF.fetch('http://worker/v1/models')).json()) as any;
+    expect(models.models).toHaveLength(1);
+    expect(Object.keys(models.models[0]).sort()).toEqual(['input', 'labels', 'name', 'preprocess', 'quantization', 'sha256', 'version']);
+    expect(models.models[0].labels).toEqual(manifest.labels);
+  });
+
+  it('/readyz is 503 with a reason when no model is published', async () => {
+    const { resetRegistry } = await import('../../src/model/registry.js');
+    await resetRegistry();
+    await env.MODELS.delete('manifest.json');
+    const res = await SELF.fetch('http://worker/readyz');
+    expect(res.status).toBe(503);
+    expect(((await res.json()) as any).error.code).toBe('model_not_published');
+    await publishTestModel();
+  });
+});
