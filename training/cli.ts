@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { parseManifest } from '../src/core/manifest.js';
 import { caffePreprocess, type PreprocessSpec } from '../src/core/preprocess-spec.js';
+import { publishModel } from './commands/publish.js';
 import { quantizeCommand } from './commands/quantize.js';
 import { buildDefaultModel } from './default-model.js';
 import { evaluateModel } from './evaluate.js';
@@ -91,5 +92,17 @@ specOptions(
   const { roc_curves: _roc, ...summary } = json;
   process.stdout.write(`${JSON.stringify({ top1: summary.top1, count: summary.count, agreement: summary.agreement, macro_f1: summary.macro_f1, skipped: summary.skipped.length }, null, 2)}\n`);
 });
+
+program
+  .command('publish')
+  .description('upload a model folder to the MODELS R2 bucket: content-addressed model first, manifest last')
+  .requiredOption('--model-dir <dir>', 'folder holding manifest.json and the model it names')
+  .option('--remote', 'publish to Cloudflare R2 (default: the local R2 that wrangler dev uses)', false)
+  .option('--bucket <name>', 'bucket name (default: the MODELS binding in wrangler.toml)')
+  .option('--persist-to <dir>', 'local state folder, as given to wrangler dev --persist-to')
+  .action(async (o: { modelDir: string; remote: boolean; bucket?: string; persistTo?: string }) => {
+    const manifest = await publishModel({ ...o, log });
+    process.stdout.write(`${JSON.stringify({ published: manifest.name, version: manifest.version, sha256: manifest.sha256 })}\n`);
+  });
 
 await program.parseAsync(process.argv);

@@ -47,6 +47,11 @@ export const ManifestSchema = z.object({
 });
 export type Manifest = z.infer<typeof ManifestSchema>;
 
+/** Where models live in the MODELS bucket: the manifest names the current one… */
+export const MANIFEST_KEY = 'manifest.json';
+/** …and each model sits under its content address, so publishing never overwrites a served object. */
+export const modelKey = (manifest: Pick<Manifest, 'sha256'>) => `models/${manifest.sha256}.onnx`;
+
 /** Parses and validates manifest JSON; the error lists every bad field. */
 export function parseManifest(json: unknown): Manifest {
   const result = ManifestSchema.safeParse(json);

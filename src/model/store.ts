@@ -2,11 +2,10 @@
  * @module Models in R2: `manifest.json` names the current model; the model itself lives under a
  * content-addressed key, so publishing (object first, manifest last) never exposes a half-written model.
  */
-import { parseManifest, type Manifest } from '../core/manifest.js';
+import { MANIFEST_KEY, modelKey, parseManifest, type Manifest } from '../core/manifest.js';
 import { sha256Hex } from '../core/sha256.js';
 
-export const MANIFEST_KEY = 'manifest.json';
-export const modelKey = (manifest: Pick<Manifest, 'sha256'>) => `models/${manifest.sha256}.onnx`;
+export { MANIFEST_KEY, modelKey };
 
 /** Why no model can be served; the HTTP layer answers 503 with this code. */
 export class ModelUnavailableError extends Error {

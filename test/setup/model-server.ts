@@ -37,13 +37,6 @@ async function writeFixtures(dir: string) {
 
 export const TEST_MODEL_DIR = '.cache/test-model';
 
-declare module 'vitest' {
-  export interface ProvidedContext {
-    modelBaseUrl: string;
-    testModelDir: string;
-  }
-}
-
 let server: Server | null = null;
 
 export default async function setup(project: TestProject) {

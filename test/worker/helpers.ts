@@ -2,7 +2,7 @@
 import { env } from 'cloudflare:test';
 import { inject } from 'vitest';
 import { parseManifest, type Manifest } from '../../src/core/manifest.js';
-import { MANIFEST_KEY, modelKey } from '../../src/model/store.js';
+import { MANIFEST_KEY, modelKey } from '../../src/core/manifest.js';
 
 export async function fetchTestModel(): Promise<{ manifest: Manifest; bytes: Uint8Array }> {
   const base = inject('modelBaseUrl');

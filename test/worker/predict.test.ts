@@ -53,7 +53,7 @@ describe('POST /predict', () => {
     const { resetRegistry } = await import('../../src/model/registry.js');
     await resetRegistry();
     const responses = await Promise.all(Array.from({ length: 4 }, () => SELF.fetch('http://worker/predict', { method: 'POST', body: jpeg })));
-    expect(responses.map((r) => r.status)).toEqual([200, 200, 200, 200]);
+    expect(responses.map((r: Response) => r.status)).toEqual([200, 200, 200, 200]);
     const memory = (await (await SELF.fetch('http://worker/debug/memory')).json()) as { sessionsCreated: number; wasm_heap_bytes: number };
     expect(memory.sessionsCreated).toBe(1);
     expect(memory.wasm_heap_bytes).toBeGreaterThan(16 * 2 ** 20);
