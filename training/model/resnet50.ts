@@ -24,6 +24,14 @@ export interface ResNet50Options {
   bnMomentum?: number;
   /** Start each residual block as an identity (γ = 0 in its last BN): makes deep nets train from scratch. */
   zeroInitResidual?: boolean;
+  /**
+   * Which BatchNormalization layers use batch statistics while training. `all` is Keras. `stem` keeps them
+   * only in conv1_bn; every other BN trains as a plain per-channel affine (its moving statistics stay 0/1),
+   * which with zero-initialised residual branches is SkipInit (De & Smith, 2020): it trains from scratch
+   * where batch statistics are too noisy (small batches, 1×1 maps at low resolution). Same layers, same
+   * weights, same export either way.
+   */
+  batchStatistics?: 'all' | 'stem';
   /** Dropout rate before the classifier (0 = none). */
   dropout?: number;
   /** L2 factor on Dense kernels of the head (0 = none). */
@@ -105,7 +113,15 @@ export function buildResNet50(options: ResNet50Options): tfl.LayersModel {
   const output = tfl.layers
     .dense({ units: classes, activation: 'softmax', name: 'predictions', kernelRegularizer, kernelInitializer: tfl.initializers.glorotUniform({ seed: seed + 999 }) })
     .apply(x) as tfl.SymbolicTensor;
-  return tfl.model({ inputs: input, outputs: output, name: 'resnet50' });
+  const model = tfl.model({ inputs: input, outputs: output, name: 'resnet50' });
+  if (options.batchStatistics === 'stem') {
+    for (const layer of model.layers) {
+      if (layer.getClassName() !== 'BatchNormalization' || layer.name === 'conv1_bn') continue;
+      const call = layer.call.bind(layer);
+      layer.call = (inputs, kwargs) => call(inputs, { ...kwargs, training: false });
+    }
+  }
+  return model;
 }
 
 /** Keras-style parameter count (trainable + BN moving statistics). */

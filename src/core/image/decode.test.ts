@@ -1,0 +1,99 @@
+import { readdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import jpeg from 'jpeg-js';
+import { encode as encodePng } from 'fast-png';
+import { describe, expect, it } from 'vitest';
+import { decodeImage } from './decode.js';
+import { ImageError } from './errors.js';
+import { readImageHeader, sniffFormat } from './header.js';
+
+const pixels = (w: number, h: number) => Uint8Array.from({ length: w * h * 4 }, (_, i) => (i % 4 === 3 ? 255 : (i * 37) % 256));
+const jpegOf = (w: number, h: number) => new Uint8Array(jpeg.encode({ width: w, height: h, data: pixels(w, h) }, 95).data);
+const code = (f: () => unknown) => {
+  try {
+    f();
+  } catch (e) {
+    return e instanceof ImageError ? e.code : `not an ImageError: ${String(e)}`;
+  }
+  return 'no error';
+};
+
+/** An APP1 EXIF segment holding only the orientation tag (big-endian TIFF). */
+function exifSegment(orientation: number): Uint8Array {
+  const tiff = [0x4d, 0x4d, 0, 42, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, orientation, 0, 0, 0, 0, 0, 0, 0, 0];
+  const payload = [0x45, 0x78, 0x69, 0x66, 0, 0, ...tiff];
+  const length = payload.length + 2;
+  return Uint8Array.from([0xff, 0xe1, length >> 8, length & 0xff, ...payload]);
+}
+
+describe('headers', () => {
+  it('sniffs by magic bytes only', () => {
+    expect(sniffFormat(jpegOf(2, 2))).toBe('jpeg');
+    expect(sniffFormat(encodePng({ width: 2, height: 2, data: pixels(2, 2) }))).toBe('png');
+    expect(sniffFormat(new TextEncoder().encode('GIF89a....'))).toBeNull();
+  });
+  it('reads JPEG dimensions and EXIF orientation before decoding', () => {
+    const j = jpegOf(7, 5);
+    const withExif = new Uint8Array([...j.subarray(0, 2), ...exifSegment(6), ...j.subarray(2)]);
+    expect(readImageHeader(withExif)).toMatchObject({ format: 'jpeg', width: 7, height: 5, orientation: 6, precision: 8 });
+    expect(decodeImage(withExif)).toMatchObject({ width: 7, height: 5, orientation: 6, channels: 3 });
+  });
+  it('refuses a 12-bit JPEG instead of decoding garbage', () => {
+    const j = jpegOf(4, 4);
+    const sof = j.findIndex((b, i) => b === 0xff && j[i + 1] === 0xc0);
+    const twelve = Uint8Array.from(j);
+    twelve[sof + 4] = 12;
+    expect(code(() => decodeImage(twelve))).toBe('unsupported_image_variant');
+  });
+  it('refuses by declared size, before allocating', () => {
+    expect(code(() => decodeImage(jpegOf(64, 64), { maxPixels: 1000 }))).toBe('image_too_large');
+  });
+  it('turns codec crashes and truncation into corrupt_image', () => {
+    const j = jpegOf(16, 16);
+    expect(code(() => decodeImage(j.subarray(0, j.length / 3)))).toBe('corrupt_image');
+    const p = encodePng({ width: 8, height: 8, data: pixels(8, 8) });
+    expect(code(() => decodeImage(p.subarray(0, 40)))).toBe('corrupt_image');
+    expect(code(() => decodeImage(new Uint8Array([0xff, 0xd8, 0xff])))).toBe('corrupt_image');
+    expect(code(() => decodeImage(new TextEncoder().encode('hello')))).toBe('unsupported_format');
+  });
+});
+
+describe('decoders against reference RGBA', () => {
+  it('PNG: exact pixels, RGBA', () => {
+    const data = pixels(5, 3);
+    const img = decodeImage(encodePng({ width: 5, height: 3, data }));
+    expect(img.channels).toBe(4);
+    expect(Array.from(img.data)).toEqual(Array.from(data));
+  });
+
+  const pngsuite = join('..', 'shared', 'corpora', 'pngsuite');
+  const hasCorpus = (() => {
+    try {
+      return readdirSync(pngsuite).length > 0;
+    } catch {
+      return false;
+    }
+  })();
+  it.skipIf(!hasCorpus)('PngSuite basic files match their reference RGBA (±1) [needs ../shared/corpora]', async () => {
+    const files = readdirSync(pngsuite).filter((f) => /^basn.*\.png$/.test(f));
+    expect(files.length).toBeGreaterThan(5);
+    let compared = 0;
+    for (const f of files) {
+      // 16-bit files have an 8-bit reference beside the 16-bit one.
+      const json = (suffix: string) => readFile(join(pngsuite, 'expected_rgba_json', f.replace(/\.png$/, suffix)), 'utf8').catch(() => null);
+      const bytes = new Uint8Array(await readFile(join(pngsuite, f)));
+      const sixteenBit = bytes[24] === 16;
+      const reference = (await json('_to8.json')) ?? (sixteenBit ? null : await json('.json'));
+      if (!reference) continue; // 16-bit files with only a 16-bit reference
+      const img = decodeImage(bytes);
+      const ref = Uint8Array.from(JSON.parse(reference) as number[]);
+      expect(img.data.length, f).toBe(ref.length);
+      let worst = 0;
+      for (let i = 0; i < ref.length; i++) worst = Math.max(worst, Math.abs(img.data[i]! - ref[i]!));
+      expect(worst, f).toBeLessThanOrEqual(1);
+      compared++;
+    }
+    expect(compared).toBeGreaterThan(5);
+  });
+});
