@@ -39,14 +39,14 @@ export interface ResNet50Options {
   seed?: number;
 }
 
-interface BlockContext {
+export interface BlockContext {
   bnMomentum: number;
   zeroInitResidual: boolean;
+  /** Seed of the next initializer; advanced per layer, so a build is reproducible from its first seed. */
   seed: number;
 }
 
-let layerSeed = 0;
-const heNormal = (ctx: BlockContext) => tfl.initializers.heNormal({ seed: ctx.seed + layerSeed++ });
+const heNormal = (ctx: BlockContext) => tfl.initializers.heNormal({ seed: ctx.seed++ });
 
 function conv(x: tfl.SymbolicTensor, filters: number, kernel: number, stride: number, padding: 'same' | 'valid', name: string, ctx: BlockContext) {
   return tfl.layers.conv2d({ filters, kernelSize: kernel, strides: stride, padding, name, kernelInitializer: heNormal(ctx) }).apply(x) as tfl.SymbolicTensor;
@@ -100,7 +100,6 @@ export function buildResNet50(options: ResNet50Options): tfl.LayersModel {
   const { inputSize, classes, head = 'recipe', dropout = 0, l2 = 0, seed = 1 } = options;
   if (!Number.isInteger(inputSize) || inputSize < 32) throw new RangeError(`inputSize must be an integer ≥ 32, got ${inputSize}`);
   if (!Number.isInteger(classes) || classes < 2) throw new RangeError(`classes must be an integer ≥ 2, got ${classes}`);
-  layerSeed = 0;
   const ctx: BlockContext = { bnMomentum: options.bnMomentum ?? 0.99, zeroInitResidual: options.zeroInitResidual ?? false, seed };
   const input = tfl.input({ shape: [inputSize, inputSize, 3], name: 'input' });
   let x = resnet50Trunk(input, ctx);
@@ -111,7 +110,7 @@ export function buildResNet50(options: ResNet50Options): tfl.LayersModel {
   }
   if (dropout > 0) x = tfl.layers.dropout({ rate: dropout, name: 'dropout', seed }).apply(x) as tfl.SymbolicTensor;
   const output = tfl.layers
-    .dense({ units: classes, activation: 'softmax', name: 'predictions', kernelRegularizer, kernelInitializer: tfl.initializers.glorotUniform({ seed: seed + 999 }) })
+    .dense({ units: classes, activation: 'softmax', name: 'predictions', kernelRegularizer, kernelInitializer: tfl.initializers.glorotUniform({ seed: ctx.seed++ }) })
     .apply(x) as tfl.SymbolicTensor;
   const model = tfl.model({ inputs: input, outputs: output, name: 'resnet50' });
   if (options.batchStatistics === 'stem') {

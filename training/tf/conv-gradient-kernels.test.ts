@@ -78,37 +78,50 @@ describe('wasm conv gradient kernels', () => {
     });
   }
 
-  it('inside a real training step: one Adam step of a ResNet-style net moves every weight as on the cpu backend', async () => {
-    const { buildResNet50 } = await import('../model/resnet50.js');
-    const step = async (backend: 'wasm' | 'cpu') => {
+  it('inside a real training step: every weight gradient of a ResNet stem + stage matches the cpu backend', async () => {
+    // The ResNet50 building blocks (ZeroPadding + 7×7/2 stem, max-pool, a projecting bottleneck stage with a
+    // 1×1/2 shortcut and 3×3 'same' convs, BN in training mode), small enough that float32 round-off does
+    // not swamp the comparison (in the full 50-layer net, near-zero BN variances amplify it to ~1e-2).
+    const tfl = tf;
+    const { stack } = await import('../model/resnet50.js');
+    const grads = async (backend: 'wasm' | 'cpu') => {
       await useBackend(backend);
-      const model = buildResNet50({ inputSize: 32, classes: 3, seed: 4, bnMomentum: 0.9 });
-      const x = tf.tensor4d(values(2 * 32 * 32 * 3, 5).map((v) => v * 100), [2, 32, 32, 3]);
-      const y = tf.tensor2d([[1, 0, 0], [0, 0, 1]]);
-      const optimizer = tf.train.sgd(0.1);
-      const before = model.trainableWeights.map((w) => w.read().dataSync().slice());
-      optimizer.minimize(() => tf.mean(tf.metrics.categoricalCrossentropy(y, model.apply(x, { training: true }) as tf.Tensor)) as tf.Scalar);
-      const deltas = model.trainableWeights.map((w, i) => {
-        const after = w.read().dataSync();
-        return Float32Array.from(after, (v, k) => v - before[i]![k]!);
-      });
-      const names = model.trainableWeights.map((w) => w.originalName);
+      const ctx = { bnMomentum: 0.9, zeroInitResidual: false, seed: 9 };
+      const input = tfl.input({ shape: [32, 32, 3] });
+      let h = tfl.layers.zeroPadding2d({ padding: 3 }).apply(input) as tf.SymbolicTensor;
+      h = tfl.layers.conv2d({ filters: 8, kernelSize: 7, strides: 2, kernelInitializer: tfl.initializers.heNormal({ seed: 1 }) }).apply(h) as tf.SymbolicTensor;
+      h = tfl.layers.batchNormalization({ axis: 3 }).apply(h) as tf.SymbolicTensor;
+      h = tfl.layers.activation({ activation: 'relu' }).apply(h) as tf.SymbolicTensor;
+      h = tfl.layers.zeroPadding2d({ padding: 1 }).apply(h) as tf.SymbolicTensor;
+      h = tfl.layers.maxPooling2d({ poolSize: 3, strides: 2 }).apply(h) as tf.SymbolicTensor;
+      h = stack(h, 4, 2, 2, 'conv2', ctx);
+      h = tfl.layers.globalAveragePooling2d({}).apply(h) as tf.SymbolicTensor;
+      const out = tfl.layers.dense({ units: 3, activation: 'softmax', kernelInitializer: tfl.initializers.glorotUniform({ seed: 2 }) }).apply(h) as tf.SymbolicTensor;
+      const model = tfl.model({ inputs: input, outputs: out });
+      const x = tf.tensor4d(values(4 * 32 * 32 * 3, 5).map((v) => v * 2), [4, 32, 32, 3]);
+      const y = tf.tensor2d([[1, 0, 0], [0, 0, 1], [0, 1, 0], [1, 0, 0]]);
+      const { grads: g } = tf.variableGrads(() => tf.mean(tf.metrics.categoricalCrossentropy(y, model.apply(x, { training: true }) as tf.Tensor)) as tf.Scalar);
+      const result = model.trainableWeights.map((w) => ({ name: w.originalName, values: g[w.read().name]!.dataSync() as Float32Array }));
       model.dispose();
-      tf.dispose([x, y]);
-      return { deltas, names };
+      tf.dispose([x, y, ...Object.values(g)]);
+      return result;
     };
-    const wasm = await step('wasm');
-    const cpu = await step('cpu');
-    expect(wasm.names).toEqual(cpu.names);
-    let compared = 0;
-    for (let i = 0; i < wasm.deltas.length; i++) {
-      const a = wasm.deltas[i]!;
-      const b = cpu.deltas[i]!;
-      const scale = Math.max(1e-6, ...Array.from(b, Math.abs));
-      const worst = a.reduce((m, v, k) => Math.max(m, Math.abs(v - b[k]!)), 0);
-      expect(worst / scale, wasm.names[i]).toBeLessThan(2e-2);
-      if (wasm.names[i]!.includes('_conv/kernel')) compared++;
+    const wasm = await grads('wasm');
+    const cpu = await grads('cpu');
+    let convKernels = 0;
+    for (let i = 0; i < cpu.length; i++) {
+      const { name, values: b } = cpu[i]!;
+      if (name.endsWith('/bias') && !name.startsWith('dense')) continue; // exactly 0 in theory (BN follows): pure round-off
+      const a = wasm[i]!.values;
+      let scale = 1e-12;
+      let worst = 0;
+      for (let k = 0; k < b.length; k++) {
+        scale = Math.max(scale, Math.abs(b[k]!));
+        worst = Math.max(worst, Math.abs(a[k]! - b[k]!));
+      }
+      expect(worst / scale, name).toBeLessThan(1e-3);
+      if (name.includes('conv2d') || name.includes('_conv/')) convKernels += name.endsWith('kernel') ? 1 : 0;
     }
-    expect(compared).toBe(53);
+    expect(convKernels).toBe(8); // stem + 2 blocks × 3 convs + 1 projection
   });
 });
