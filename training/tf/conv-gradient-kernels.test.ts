@@ -101,7 +101,7 @@ describe('wasm conv gradient kernels', () => {
       const x = tf.tensor4d(values(4 * 32 * 32 * 3, 5).map((v) => v * 2), [4, 32, 32, 3]);
       const y = tf.tensor2d([[1, 0, 0], [0, 0, 1], [0, 1, 0], [1, 0, 0]]);
       const { grads: g } = tf.variableGrads(() => tf.mean(tf.metrics.categoricalCrossentropy(y, model.apply(x, { training: true }) as tf.Tensor)) as tf.Scalar);
-      const result = model.trainableWeights.map((w) => ({ name: w.originalName, values: g[w.read().name]!.dataSync() as Float32Array }));
+      const result = model.trainableWeights.map((w) => ({ name: w.originalName, values: g[(w.read() as tf.Variable).name]!.dataSync() as Float32Array }));
       model.dispose();
       tf.dispose([x, y, ...Object.values(g)]);
       return result;
