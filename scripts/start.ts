@@ -22,8 +22,9 @@ const options = new Command('start')
   .option('--model-dir <dir>', 'model folder to serve', 'model')
   .option('--persist-to <dir>', "wrangler's local state folder", '.wrangler/state')
   .option('--var <name=value...>', 'override a [vars] entry (repeatable)')
+  .option('--inspector-port <n>', 'V8 inspector port of the Worker (benchmarks read its heap there)')
   .parse(process.argv)
-  .opts<{ port: number; modelDir: string; persistTo: string; var?: string[] }>();
+  .opts<{ port: number; modelDir: string; persistTo: string; var?: string[]; inspectorPort?: string }>();
 
 const exists = async (p: string) => (await stat(p).catch(() => null)) !== null;
 
@@ -46,7 +47,7 @@ if (published !== manifestText) {
 }
 
 const vars = (options.var ?? []).flatMap((v) => ['--var', v.replace('=', ':')]);
-const args = [join('node_modules', 'wrangler', 'bin', 'wrangler.js'), 'dev', '--ip', '127.0.0.1', '--port', String(options.port), '--persist-to', options.persistTo, '--show-interactive-dev-session=false', ...vars];
+const args = [join('node_modules', 'wrangler', 'bin', 'wrangler.js'), 'dev', '--ip', '127.0.0.1', '--port', String(options.port), '--persist-to', options.persistTo, '--show-interactive-dev-session=false', ...vars, ...(options.inspectorPort ? ['--inspector-port', options.inspectorPort] : [])];
 log(`starting wrangler dev on http://127.0.0.1:${options.port}`);
 const child = spawn(process.execPath, args, { stdio: 'inherit', env: { ...process.env, ...OFFLINE_WRANGLER_ENV } });
 const stop = () => child.kill('SIGINT');

@@ -13,6 +13,13 @@ export interface DecodeLimits {
 /** 2.1 MP: a 1920×1080 frame decodes in ~25 MB beside the ~85 MB the int8 ResNet50 session holds. */
 export const DEFAULT_DECODE_LIMITS: DecodeLimits = { maxPixels: 2_100_000 };
 
+/**
+ * What jpeg-js's own accounting needs for the largest accepted JPEG: an Int32Array(64) per 8×8 block of every
+ * component (4 B/px each, 12 B/px at 4:4:4), a line buffer per component (1 B/px each) and the RGB output
+ * (3 B/px): 18 B/px at worst. Its default (512 MB) is 4× the isolate; this is the budget, not a default.
+ */
+export const jpegJsBudgetMB = (maxPixels: number) => Math.ceil((maxPixels * 18) / 2 ** 20) + 1;
+
 /** SOF0 baseline, SOF1 extended sequential and SOF2 progressive, all 8-bit Huffman: what jpeg-js decodes right. */
 const DECODABLE_SOF = new Set([0xc0, 0xc1, 0xc2]);
 
@@ -28,8 +35,7 @@ function decodeJpeg(bytes: Uint8Array, header: JpegHeader, limits: DecodeLimits)
     useTArray: true,
     formatAsRGBA: false,
     maxResolutionInMP: limits.maxPixels / 1e6,
-    // jpeg-js counts its own buffers: components (~1.5 B/px with padding) plus the RGB output (3 B/px).
-    maxMemoryUsageInMB: Math.ceil((limits.maxPixels * 6) / 2 ** 20) + 8,
+    maxMemoryUsageInMB: jpegJsBudgetMB(limits.maxPixels),
   });
   return { width: decoded.width, height: decoded.height, channels: 3, data: decoded.data, orientation: header.orientation };
 }

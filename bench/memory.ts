@@ -1,0 +1,46 @@
+/**
+ * `npx tsx bench/memory.ts [--model-dir model/bench]`: peak isolate memory while classifying a 224×224 JPEG
+ * and a 2 MP JPEG, inside workerd (wrangler dev): the ORT wasm heap (exact: its linear memory never shrinks)
+ * plus the V8 JS heap (sampled every few ms while the request runs, via the inspector).
+ */
+import sharp from 'sharp';
+import { startWorker } from './worker-server.js';
+
+const modelDir = process.argv.includes('--model-dir') ? process.argv[process.argv.indexOf('--model-dir') + 1]! : 'model/bench';
+const MB = 2 ** 20;
+
+async function photo(width: number, height: number): Promise<Uint8Array> {
+  // A busy, photo-like image: gradient + turbulence + a shape, so the JPEG is realistic in size.
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}"><defs><linearGradient id="g"><stop offset="0" stop-color="#3a6"/><stop offset="1" stop-color="#c84"/></linearGradient><filter id="n"><feTurbulence type="fractalNoise" baseFrequency="0.05" numOctaves="4"/><feColorMatrix values="0 0 0 0 0.4  0 0 0 0 0.5  0 0 0 0 0.3  0 0 0 0.6 0"/></filter></defs><rect width="100%" height="100%" fill="url(#g)"/><rect width="100%" height="100%" filter="url(#n)"/><circle cx="${width / 2}" cy="${height / 2}" r="${height / 4}" fill="#2255cc"/></svg>`;
+  return new Uint8Array(await sharp(Buffer.from(svg)).jpeg({ quality: 90 }).toBuffer());
+}
+
+const worker = await startWorker(modelDir, ['MAX_IMAGE_PIXELS=2100000']);
+const results: Record<string, unknown> = {};
+try {
+  await fetch(`${worker.base}/readyz`); // create the session
+  const idle = { wasm: await worker.wasmHeap(), js: await worker.jsHeap() };
+  results.after_session_create = { wasm_heap_mb: idle.wasm / MB, js_heap_used_mb: idle.js.used / MB };
+  for (const [name, [w, h]] of Object.entries({ jpeg_224: [224, 224], jpeg_2mp: [1920, 1080] })) {
+    const body = await photo(w!, h!);
+    let peakJs = 0;
+    let running = true;
+    const sampler = (async () => {
+      while (running) {
+        peakJs = Math.max(peakJs, (await worker.jsHeap()).used);
+        await new Promise((r) => setTimeout(r, 2));
+      }
+    })();
+    const res = await fetch(`${worker.base}/predict`, { method: 'POST', body });
+    const status = res.status;
+    await res.arrayBuffer();
+    running = false;
+    await sampler;
+    peakJs = Math.max(peakJs, (await worker.jsHeap()).used);
+    const wasm = await worker.wasmHeap();
+    results[name] = { status, bytes: body.byteLength, pixels: w! * h!, wasm_heap_mb: +(wasm / MB).toFixed(1), js_heap_peak_mb: +(peakJs / MB).toFixed(1), total_mb: +((wasm + peakJs) / MB).toFixed(1) };
+  }
+} finally {
+  await worker.stop();
+}
+console.log(JSON.stringify({ model_dir: modelDir, ...results }, null, 2));

@@ -1,0 +1,72 @@
+/** Bench helper: the Worker started as `npm start` does, with the debug route and the V8 inspector on. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import WebSocket from 'ws';
+
+export const freePort = () =>
+  new Promise<number>((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+
+export interface RunningWorker {
+  base: string;
+  /** JS heap of the Worker's isolate (V8 Runtime.getHeapUsage), bytes. */
+  jsHeap(): Promise<{ used: number; total: number }>;
+  wasmHeap(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+export async function startWorker(modelDir: string, vars: string[] = []): Promise<RunningWorker> {
+  const [port, inspectorPort] = [await freePort(), await freePort()];
+  const state = await mkdtemp(join(tmpdir(), 'edge-resnet-bench-'));
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts', '--port', String(port), '--model-dir', modelDir, '--persist-to', state, '--inspector-port', String(inspectorPort), '--var', 'DEBUG_ROUTES=1', ...vars.flatMap((v) => ['--var', v])], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  let output = '';
+  child.stdout!.on('data', (d) => (output += d));
+  child.stderr!.on('data', (d) => (output += d));
+  const base = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 180_000;
+  while (!(await fetch(`${base}/healthz`).then((r) => r.ok, () => false))) {
+    if (Date.now() > deadline) throw new Error(`worker did not start:\n${output.slice(-2000)}`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  const targets = (await (await fetch(`http://127.0.0.1:${inspectorPort}/json`)).json()) as Array<{ webSocketDebuggerUrl: string; title?: string }>;
+  const target = targets.find((t) => t.webSocketDebuggerUrl) ?? targets[0]!;
+  const ws = new WebSocket(target.webSocketDebuggerUrl);
+  await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+  let id = 0;
+  const call = (method: string) =>
+    new Promise<any>((resolve) => {
+      const mine = ++id;
+      const onMessage = (data: WebSocket.RawData) => {
+        const msg = JSON.parse(String(data));
+        if (msg.id === mine) {
+          ws.off('message', onMessage);
+          resolve(msg.result);
+        }
+      };
+      ws.on('message', onMessage);
+      ws.send(JSON.stringify({ id: mine, method }));
+    });
+  return {
+    base,
+    async jsHeap() {
+      const r = await call('Runtime.getHeapUsage');
+      return { used: r.usedSize, total: r.totalSize };
+    },
+    async wasmHeap() {
+      return ((await (await fetch(`${base}/debug/memory`)).json()) as { wasm_heap_bytes: number }).wasm_heap_bytes;
+    },
+    async stop() {
+      ws.close();
+      if (child.pid) process.kill(-child.pid, 'SIGINT');
+      await new Promise((r) => setTimeout(r, 800));
+      if (child.pid) try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ }
+    },
+  };
+}
