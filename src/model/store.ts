@@ -2,20 +2,14 @@
  * @module Models in R2: `manifest.json` names the current model; the model itself lives under a
  * content-addressed key, so publishing (object first, manifest last) never exposes a half-written model.
  */
+import { CodedError } from '../core/coded-error.js';
 import { MANIFEST_KEY, modelKey, parseManifest, type Manifest } from '../core/manifest.js';
 import { sha256Hex } from '../core/sha256.js';
 
 export { MANIFEST_KEY, modelKey };
 
 /** Why no model can be served; the HTTP layer answers 503 with this code. */
-export class ModelUnavailableError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string) {
-    super(message);
-    this.name = 'ModelUnavailableError';
-    this.code = code;
-  }
-}
+export class ModelUnavailableError extends CodedError {}
 
 export async function readManifest(bucket: R2Bucket): Promise<Manifest> {
   const object = await bucket.get(MANIFEST_KEY);

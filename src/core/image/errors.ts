@@ -1,4 +1,5 @@
 /** @module Typed, stable errors for everything that can be wrong with an image. */
+import { CodedError } from '../coded-error.js';
 
 /** Stable, machine-readable reasons; the HTTP layer maps each to a status. */
 export const ImageErrorCode = {
@@ -13,13 +14,6 @@ export const ImageErrorCode = {
 } as const;
 export type ImageErrorCode = (typeof ImageErrorCode)[keyof typeof ImageErrorCode];
 
-export class ImageError extends Error {
-  readonly code: ImageErrorCode;
-  constructor(code: ImageErrorCode, message: string) {
-    super(message);
-    this.name = 'ImageError';
-    this.code = code;
-  }
-}
+export class ImageError extends CodedError<ImageErrorCode> {}
 
 export const isImageError = (e: unknown): e is ImageError => e instanceof ImageError;
