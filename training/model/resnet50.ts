@@ -24,6 +24,8 @@ export interface ResNet50Options {
   bnMomentum?: number;
   /** Start each residual block as an identity (γ = 0 in its last BN): makes deep nets train from scratch. */
   zeroInitResidual?: boolean;
+  /** γ of each residual branch's last BN when `zeroInitResidual` (default 0; a small value lets the branches learn from step one). */
+  residualGamma?: number;
   /**
    * Which BatchNormalization layers use batch statistics while training. `all` is Keras. `stem` keeps them
    * only in conv1_bn; every other BN trains as a plain per-channel affine (its moving statistics stay 0/1),
@@ -42,6 +44,7 @@ export interface ResNet50Options {
 export interface BlockContext {
   bnMomentum: number;
   zeroInitResidual: boolean;
+  residualGamma?: number;
   /** Seed of the next initializer; advanced per layer, so a build is reproducible from its first seed. */
   seed: number;
 }
@@ -52,9 +55,10 @@ function conv(x: tfl.SymbolicTensor, filters: number, kernel: number, stride: nu
   return tfl.layers.conv2d({ filters, kernelSize: kernel, strides: stride, padding, name, kernelInitializer: heNormal(ctx) }).apply(x) as tfl.SymbolicTensor;
 }
 
-function bn(x: tfl.SymbolicTensor, name: string, ctx: BlockContext, gammaZero = false) {
+function bn(x: tfl.SymbolicTensor, name: string, ctx: BlockContext, residual = false) {
+  const gammaInitializer = residual ? tfl.initializers.constant({ value: ctx.residualGamma ?? 0 }) : 'ones';
   return tfl.layers
-    .batchNormalization({ axis: 3, epsilon: BN_EPSILON, momentum: ctx.bnMomentum, name, gammaInitializer: gammaZero ? 'zeros' : 'ones' })
+    .batchNormalization({ axis: 3, epsilon: BN_EPSILON, momentum: ctx.bnMomentum, name, gammaInitializer })
     .apply(x) as tfl.SymbolicTensor;
 }
 
@@ -100,7 +104,7 @@ export function buildResNet50(options: ResNet50Options): tfl.LayersModel {
   const { inputSize, classes, head = 'recipe', dropout = 0, l2 = 0, seed = 1 } = options;
   if (!Number.isInteger(inputSize) || inputSize < 32) throw new RangeError(`inputSize must be an integer ≥ 32, got ${inputSize}`);
   if (!Number.isInteger(classes) || classes < 2) throw new RangeError(`classes must be an integer ≥ 2, got ${classes}`);
-  const ctx: BlockContext = { bnMomentum: options.bnMomentum ?? 0.99, zeroInitResidual: options.zeroInitResidual ?? false, seed };
+  const ctx: BlockContext = { bnMomentum: options.bnMomentum ?? 0.99, zeroInitResidual: options.zeroInitResidual ?? false, residualGamma: options.residualGamma, seed };
   const input = tfl.input({ shape: [inputSize, inputSize, 3], name: 'input' });
   let x = resnet50Trunk(input, ctx);
   x = tfl.layers.globalAveragePooling2d({ name: 'avg_pool' }).apply(x) as tfl.SymbolicTensor;
