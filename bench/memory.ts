@@ -15,7 +15,7 @@ async function photo(width: number, height: number): Promise<Uint8Array> {
   return new Uint8Array(await sharp(Buffer.from(svg)).jpeg({ quality: 90 }).toBuffer());
 }
 
-const worker = await startWorker(modelDir, ['MAX_IMAGE_PIXELS=2100000']);
+const worker = await startWorker(modelDir, process.argv.includes('--no-prepack') ? ['ORT_PREPACK=0'] : []);
 const results: Record<string, unknown> = {};
 try {
   await fetch(`${worker.base}/readyz`); // create the session

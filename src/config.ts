@@ -8,10 +8,12 @@ export const ConfigSchema = z.object({
   MAX_BODY_BYTES: positiveInt(10 * 1024 * 1024),
   /** Largest decoded image, in pixels (checked from the image header before decoding). */
   MAX_IMAGE_PIXELS: positiveInt(2_100_000),
+  /** Memory a decode may take, in MB, estimated from the header (src/core/image/footprint.ts). */
+  MAX_DECODE_MB: positiveInt(46),
   /** Seconds a manifest read from R2 is trusted before it is checked again for a newly published model. */
   MANIFEST_TTL_SECONDS: z.coerce.number().int().nonnegative().default(60),
-  /** "1": ORT prepacks weights (faster, ~14 MB more heap); "0": it does not. */
-  ORT_PREPACK: z.enum(['0', '1']).default('1'),
+  /** "1": ORT prepacks weights (faster, ~14 MB more wasm heap: 84.6 vs 70.4 MB); "0" (default): memory first. */
+  ORT_PREPACK: z.enum(['0', '1']).default('0'),
   /** "1" enables /debug/memory (bench and tests only; never in production). */
   DEBUG_ROUTES: z.enum(['0', '1']).default('0'),
 });

@@ -22,7 +22,7 @@ export const predict = new Hono<AppEnv>().post('/predict', async (c) => {
   const k = parseTop(c.req.query('top'));
   const bytes = await extractImage(c.req.raw, config.MAX_BODY_BYTES);
   const model = await requireModel(c);
-  const prediction = await classifyImage(bytes, model, { maxPixels: config.MAX_IMAGE_PIXELS }, k);
+  const prediction = await classifyImage(bytes, model, { maxPixels: config.MAX_IMAGE_PIXELS, maxDecodeBytes: config.MAX_DECODE_MB * 2 ** 20 }, k);
   c.header('Server-Timing', serverTiming(prediction.timing));
   return c.json(prediction);
 });

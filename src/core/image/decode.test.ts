@@ -49,6 +49,18 @@ describe('headers', () => {
   it('refuses by declared size, before allocating', () => {
     expect(code(() => decodeImage(jpegOf(64, 64), { maxPixels: 1000 }))).toBe('image_too_large');
   });
+  it('refuses by estimated decode memory: a 4:4:4 JPEG needs more than a 4:2:0 one of the same size', async () => {
+    const { estimateDecodeBytes } = await import('./footprint.js');
+    const header = readImageHeader(jpegOf(16, 16)) as Extract<ReturnType<typeof readImageHeader>, { format: 'jpeg' }>;
+    const at = (components: Array<{ h: number; v: number }>) => estimateDecodeBytes({ ...header, width: 1920, height: 1080, components });
+    const yuv420 = at([{ h: 2, v: 2 }, { h: 1, v: 1 }, { h: 1, v: 1 }]);
+    const yuv444 = at([{ h: 1, v: 1 }, { h: 1, v: 1 }, { h: 1, v: 1 }]);
+    expect(yuv420 / 2 ** 20).toBeGreaterThan(40); // measured 43.7 MB (bench/decode-footprint.ts)
+    expect(yuv420 / 2 ** 20).toBeLessThan(46);
+    expect(yuv444 / 2 ** 20).toBeGreaterThan(58); // measured 61.8 MB
+    expect(code(() => decodeImage(jpegOf(64, 64), { maxPixels: 1e6, maxDecodeBytes: 10_000 }))).toBe('image_too_large');
+    expect(decodeImage(jpegOf(64, 64), { maxPixels: 1e6, maxDecodeBytes: 1e6 }).width).toBe(64);
+  });
   it('turns codec crashes and truncation into corrupt_image', () => {
     const j = jpegOf(16, 16);
     expect(code(() => decodeImage(j.subarray(0, j.length / 3)))).toBe('corrupt_image');

@@ -17,6 +17,8 @@ export interface JpegHeader extends ImageInfo {
   precision: number;
   /** Start-of-frame marker (0xc0 baseline, 0xc1 extended, 0xc2 progressive, …). */
   sof: number;
+  /** Sampling factors per component (4:2:0 colour is [2×2, 1×1, 1×1]). */
+  components: Array<{ h: number; v: number }>;
 }
 
 export interface PngHeader extends ImageInfo {
@@ -55,7 +57,11 @@ export function readJpegHeader(bytes: Uint8Array): JpegHeader {
       const height = (payload[1] << 8) | payload[2];
       const width = (payload[3] << 8) | payload[4];
       if (width === 0 || height === 0) throw corrupt(`JPEG: frame declares ${width}×${height} pixels`);
-      return { format: 'jpeg', width, height, orientation, precision, sof: marker };
+      const count = payload[5]!;
+      if (count < 1 || count > 4 || payload.length < 6 + count * 3) throw corrupt(`JPEG: frame header lists ${count} components`);
+      const components = Array.from({ length: count }, (_, i) => ({ h: payload[7 + i * 3]! >> 4, v: payload[7 + i * 3]! & 15 }));
+      if (components.some((c) => c.h < 1 || c.h > 4 || c.v < 1 || c.v > 4)) throw corrupt('JPEG: sampling factors outside 1–4');
+      return { format: 'jpeg', width, height, orientation, precision, sof: marker, components };
     }
     pos += 2 + length;
   }
