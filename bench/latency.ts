@@ -16,7 +16,7 @@ const n = Number(arg('--n', '50'));
 const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]!;
 
 const jpeg = new Uint8Array(await sharp({ create: { width: 224, height: 224, channels: 3, background: '#4a7' } }).composite([{ input: Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="224" height="224"><circle cx="112" cy="112" r="60" fill="#c33"/></svg>') }]).jpeg({ quality: 90 }).toBuffer());
-const worker = await startWorker(modelDir);
+const worker = await startWorker(modelDir, process.argv.includes('--prepack') ? ['ORT_PREPACK=1'] : []);
 const e2e: number[] = [];
 const inference: number[] = [];
 try {
