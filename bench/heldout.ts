@@ -19,7 +19,7 @@ const KEYS = 'class,confidence,label,model,timing,top';
 for (const [i, file] of dataset.files.entries()) {
   const bytes = await readFile(file.path);
   const transport = i % 2 === 0 ? 'multipart' : 'raw';
-  let body: BodyInit = bytes;
+  let body: Buffer | FormData = bytes;
   if (transport === 'multipart') {
     const form = new FormData();
     form.set('image', new Blob([bytes]), basename(file.path));
