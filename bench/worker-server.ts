@@ -1,6 +1,6 @@
-/** Bench helper: the Worker started as `npm start` does, with the debug route and the V8 inspector on. */
+/** The Worker started as `npm start` does (seeded local R2, wrangler dev), with the debug route and V8 inspector on: for benches and the e2e test. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -67,6 +67,7 @@ export async function startWorker(modelDir: string, vars: string[] = []): Promis
       if (child.pid) process.kill(-child.pid, 'SIGINT');
       await new Promise((r) => setTimeout(r, 800));
       if (child.pid) try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ }
+      await rm(state, { recursive: true, force: true });
     },
   };
 }

@@ -2,47 +2,21 @@
  * End to end: starts the real server the way `npm start` does (seed local R2, wrangler dev on 127.0.0.1) and
  * posts multipart and raw bodies over HTTP.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { startWorker, type RunningWorker } from '../../bench/worker-server.js';
 
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-
-let server: ChildProcess;
+let worker: RunningWorker;
 let base: string;
-let state: string;
-let output = '';
 
 beforeAll(async () => {
-  const port = await freePort();
-  state = await mkdtemp(join(tmpdir(), 'edge-resnet-state-'));
-  base = `http://127.0.0.1:${port}`;
-  server = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts', '--port', String(port), '--model-dir', inject('testModelDir'), '--persist-to', state], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  server.stdout!.on('data', (d) => (output += d));
-  server.stderr!.on('data', (d) => (output += d));
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    if (Date.now() > deadline) throw new Error(`server did not start:\n${output.slice(-2000)}`);
-    const ok = await fetch(`${base}/healthz`).then((r) => r.ok, () => false);
-    if (ok) break;
-    await new Promise((r) => setTimeout(r, 500));
-  }
+  worker = await startWorker(inject('testModelDir'));
+  base = worker.base;
 });
 
 afterAll(async () => {
-  if (server?.pid) process.kill(-server.pid, 'SIGINT');
-  await new Promise((r) => setTimeout(r, 1000));
-  if (server?.pid) try { process.kill(-server.pid, 'SIGKILL'); } catch { /* already gone */ }
-  await rm(state, { recursive: true, force: true });
+  await worker?.stop();
 });
 
 describe('npm start', () => {
