@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { OFFLINE_WRANGLER_ENV, publishModel } from '../training/commands/publish.js';
 import { buildDefaultModel } from '../training/default-model.js';
+import { writeFileAtomic } from '../training/files.js';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -40,7 +41,6 @@ const manifestText = await readFile(join(options.modelDir, 'manifest.json'), 'ut
 const published = await readFile(stampPath, 'utf8').catch(() => null);
 if (published !== manifestText) {
   await publishModel({ modelDir: options.modelDir, remote: false, persistTo: options.persistTo, log });
-  const { writeFileAtomic } = await import('../training/files.js');
   await writeFileAtomic(stampPath, manifestText);
 } else {
   log('local R2 already holds this model');

@@ -26,17 +26,3 @@ export function makeBatch(set: TensorSet, indices: number[], augment: AugmentOpt
   });
   return { x: tf.tensor4d(xs, [indices.length, height, width, 3]), y: tf.tensor2d(ys, [indices.length, set.classes]) };
 }
-
-/** Model outputs (softmax) for a set, in eval mode, `batch` images at a time. */
-export function predictSet(model: tf.LayersModel, set: TensorSet, batch = 32): Float32Array[] {
-  const out: Float32Array[] = [];
-  for (let start = 0; start < set.tensors.length; start += batch) {
-    const indices = Array.from({ length: Math.min(batch, set.tensors.length - start) }, (_, i) => start + i);
-    const { x, y } = makeBatch(set, indices, null, { next: () => 0 } as unknown as Random);
-    const p = model.predict(x) as tf.Tensor2D;
-    const values = p.dataSync() as Float32Array;
-    for (let i = 0; i < indices.length; i++) out.push(values.slice(i * set.classes, (i + 1) * set.classes));
-    tf.dispose([x, y, p]);
-  }
-  return out;
-}
