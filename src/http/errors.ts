@@ -1,16 +1,15 @@
 /** @module The API's error contract: `{"error": {"code", "message"}}` with a 4xx/5xx status. */
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { CodedError } from '../core/coded-error.js';
 import { ImageErrorCode, isImageError } from '../core/image/errors.js';
+import { ModelUnavailableError } from '../model/store.js';
 
-export class ApiError extends Error {
+export class ApiError extends CodedError {
   readonly status: ContentfulStatusCode;
-  readonly code: string;
   constructor(status: ContentfulStatusCode, code: string, message: string) {
-    super(message);
-    this.name = 'ApiError';
+    super(code, message);
     this.status = status;
-    this.code = code;
   }
 }
 
@@ -28,6 +27,7 @@ export const errorBody = (code: string, message: string) => ({ error: { code, me
 export function toErrorResponse(err: unknown, c: Context): Response {
   if (err instanceof ApiError) return c.json(errorBody(err.code, err.message), err.status);
   if (isImageError(err)) return c.json(errorBody(err.code, err.message), IMAGE_STATUS[err.code] ?? 422);
+  if (err instanceof ModelUnavailableError) return c.json(errorBody(err.code, err.message), 503);
   console.error('unhandled error', err);
   return c.json(errorBody('internal_error', 'the server failed to handle this request'), 500);
 }

@@ -1,9 +1,8 @@
 /** @module GET /v1/models: what is served, from the manifest (no session needed). */
 import { Hono } from 'hono';
 import type { Manifest } from '../core/manifest.js';
-import { ApiError } from '../http/errors.js';
 import type { AppEnv } from '../http/types.js';
-import { ModelUnavailableError, readManifest } from '../model/store.js';
+import { readManifest } from '../model/store.js';
 
 export const describeModel = (m: Manifest) => ({
   name: m.name,
@@ -15,11 +14,4 @@ export const describeModel = (m: Manifest) => ({
   quantization: m.quantization,
 });
 
-export const models = new Hono<AppEnv>().get('/v1/models', async (c) => {
-  try {
-    return c.json({ models: [describeModel(await readManifest(c.env.MODELS))] });
-  } catch (e) {
-    if (e instanceof ModelUnavailableError) throw new ApiError(503, e.code, e.message);
-    throw e;
-  }
-});
+export const models = new Hono<AppEnv>().get('/v1/models', async (c) => c.json({ models: [describeModel(await readManifest(c.env.MODELS))] }));

@@ -1,5 +1,6 @@
 /** @module `pipeline quantize`: static int8 QDQ quantization of an ONNX classifier with calibration images. */
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { PreprocessSpec } from '../../src/core/preprocess-spec.js';
 import { IMAGE_EXTENSIONS, readFolderDataset } from '../data/folder.js';
 import { loadImageTensors } from '../data/load.js';
@@ -8,8 +9,6 @@ import { writeFileAtomic } from '../files.js';
 import type { CalibrationMethod } from '../onnx/calibrate.js';
 import { decodeModel, encodeModel } from '../onnx/proto.js';
 import { quantizeStatic } from '../onnx/quantize.js';
-import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
 
 export interface QuantizeCommandOptions {
   model: string;
