@@ -1,17 +1,28 @@
-/** @module The Hono app: routes, and the error contract for everything else. */
-import { Hono } from 'hono';
+/** @module The Hono app: routes, the OpenAPI document, and the error contract for everything else. */
+import { OpenAPIHono } from '@hono/zod-openapi';
 import { errorBody, toErrorResponse } from './http/errors.js';
 import type { AppEnv } from './http/types.js';
 import { debug } from './routes/debug.js';
 import { health } from './routes/health.js';
 import { models } from './routes/models.js';
 import { predict } from './routes/predict.js';
+import { v2 } from './routes/v2.js';
+import { workersAi } from './routes/workers-ai.js';
 
-export const app = new Hono<AppEnv>()
+export const OPENAPI_INFO = {
+  title: 'edge-resnet',
+  version: '1.0.0',
+  description: 'Image classification with an int8 ResNet50 in a Cloudflare Worker (onnxruntime-web, WASM SIMD).',
+};
+
+export const app = new OpenAPIHono<AppEnv>()
   .route('/', predict)
   .route('/', health)
   .route('/', models)
+  .route('/', v2)
+  .route('/', workersAi)
   .route('/', debug);
 
+app.doc31('/openapi.json', { openapi: '3.1.0', info: OPENAPI_INFO });
 app.notFound((c) => c.json(errorBody('not_found', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`), 404));
 app.onError(toErrorResponse);

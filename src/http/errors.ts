@@ -1,5 +1,6 @@
 /** @module The API's error contract: `{"error": {"code", "message"}}` with a 4xx/5xx status. */
 import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { CodedError } from '../core/coded-error.js';
 import { ImageErrorCode, isImageError } from '../core/image/errors.js';
@@ -23,11 +24,25 @@ const IMAGE_STATUS: Record<string, ContentfulStatusCode> = {
 
 export const errorBody = (code: string, message: string) => ({ error: { code, message } });
 
-/** Maps anything thrown by a handler to the contract; unknown errors are logged and never leak details. */
-export function toErrorResponse(err: unknown, c: Context): Response {
-  if (err instanceof ApiError) return c.json(errorBody(err.code, err.message), err.status);
-  if (isImageError(err)) return c.json(errorBody(err.code, err.message), IMAGE_STATUS[err.code] ?? 422);
-  if (err instanceof ModelUnavailableError) return c.json(errorBody(err.code, err.message), 503);
+export interface ErrorFacts {
+  status: ContentfulStatusCode;
+  code: string;
+  message: string;
+}
+
+/** Status, code and message for anything a handler throws; unknown errors are logged and never leak details. */
+export function errorFacts(err: unknown): ErrorFacts {
+  if (err instanceof ApiError) return { status: err.status, code: err.code, message: err.message };
+  if (isImageError(err)) return { status: IMAGE_STATUS[err.code] ?? 422, code: err.code, message: err.message };
+  if (err instanceof ModelUnavailableError) return { status: 503, code: err.code, message: err.message };
+  // Hono's own validators throw these for bodies they cannot parse (e.g. malformed JSON).
+  if (err instanceof HTTPException && err.status < 500) return { status: err.status as ContentfulStatusCode, code: 'invalid_body', message: err.message };
   console.error('unhandled error', err);
-  return c.json(errorBody('internal_error', 'the server failed to handle this request'), 500);
+  return { status: 500, code: 'internal_error', message: 'the server failed to handle this request' };
+}
+
+/** The API's error form (`{"error": {"code", "message"}}`); protocol routes format the same facts their way. */
+export function toErrorResponse(err: unknown, c: Context): Response {
+  const { status, code, message } = errorFacts(err);
+  return c.json(errorBody(code, message), status);
 }

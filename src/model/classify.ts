@@ -2,6 +2,7 @@
 import { argmax, softmax, topK, type Ranked } from '../core/classify.js';
 import { decodeImage, type DecodeLimits } from '../core/image/decode.js';
 import { preprocessImage } from '../core/preprocess.js';
+import type { Manifest } from '../core/manifest.js';
 import type { LoadedModel } from './registry.js';
 
 export interface Timing {
@@ -22,28 +23,33 @@ export interface Prediction {
 
 const round = (ms: number) => Math.round(ms * 100) / 100;
 
+export interface Scored {
+  scores: Float32Array;
+  timing: Timing;
+}
+
+/** Scores every label for a model-shaped input tensor (softmax applied when the graph ends in logits). */
+export async function scoreTensor(input: Float32Array, model: LoadedModel): Promise<Float32Array> {
+  const { manifest, session } = model;
+  const output = await session.run(input, manifest.input.shape);
+  return manifest.output.kind === 'logits' ? softmax(output) : output;
+}
+
 /**
- * Classifies one encoded image. Timing note: workerd advances clocks only at I/O, so the CPU-only steps
+ * Scores one encoded image. Timing note: workerd advances clocks only at I/O, so the CPU-only steps
  * (decode, preprocess) can read 0 ms in production; `total_ms` and Server-Timing still bound the request.
  */
-export async function classifyImage(bytes: Uint8Array, model: LoadedModel, limits: DecodeLimits, k: number): Promise<Prediction> {
+export async function scoreImage(bytes: Uint8Array, model: LoadedModel, limits: DecodeLimits): Promise<Scored> {
   const start = performance.now();
   let decoded: ReturnType<typeof decodeImage> | null = decodeImage(bytes, limits);
   const decodedAt = performance.now();
-  const { manifest, session } = model;
-  const input = preprocessImage(decoded, manifest.preprocess);
+  const input = preprocessImage(decoded, model.manifest.preprocess);
   decoded = null; // the full-resolution pixels are not needed past this point
   const preprocessedAt = performance.now();
-  const output = await session.run(input, manifest.input.shape);
+  const scores = await scoreTensor(input, model);
   const inferredAt = performance.now();
-  const scores = manifest.output.kind === 'logits' ? softmax(output) : output;
-  const best = argmax(scores);
   return {
-    class: best,
-    label: manifest.labels[best] ?? String(best),
-    confidence: scores[best],
-    top: topK(scores, manifest.labels, k),
-    model: { name: manifest.name, version: manifest.version, sha256: manifest.sha256 },
+    scores,
     timing: {
       decode_ms: round(decodedAt - start),
       preprocess_ms: round(preprocessedAt - decodedAt),
@@ -51,6 +57,24 @@ export async function classifyImage(bytes: Uint8Array, model: LoadedModel, limit
       total_ms: round(performance.now() - start),
     },
   };
+}
+
+/** The /predict answer for scored labels. */
+export function toPrediction({ scores, timing }: Scored, manifest: Manifest, k: number): Prediction {
+  const best = argmax(scores);
+  return {
+    class: best,
+    label: manifest.labels[best] ?? String(best),
+    confidence: scores[best]!,
+    top: topK(scores, manifest.labels, k),
+    model: { name: manifest.name, version: manifest.version, sha256: manifest.sha256 },
+    timing,
+  };
+}
+
+/** Classifies one encoded image: the whole request path of /predict. */
+export async function classifyImage(bytes: Uint8Array, model: LoadedModel, limits: DecodeLimits, k: number): Promise<Prediction> {
+  return toPrediction(await scoreImage(bytes, model, limits), model.manifest, k);
 }
 
 /** The same parts as a Server-Timing header value. */

@@ -1,7 +1,8 @@
 /** @module GET /v1/models: what is served, from the manifest (no session needed). */
-import { Hono } from 'hono';
+import { createRoute } from '@hono/zod-openapi';
 import type { Manifest } from '../core/manifest.js';
-import type { AppEnv } from '../http/types.js';
+import { createRouter } from '../http/openapi.js';
+import { errorResponses, ModelsSchema } from '../http/schemas.js';
 import { readManifest } from '../model/store.js';
 
 export const describeModel = (m: Manifest) => ({
@@ -14,4 +15,11 @@ export const describeModel = (m: Manifest) => ({
   quantization: m.quantization,
 });
 
-export const models = new Hono<AppEnv>().get('/v1/models', async (c) => c.json({ models: [describeModel(await readManifest(c.env.MODELS))] }));
+const route = createRoute({
+  method: 'get',
+  path: '/v1/models',
+  summary: 'The served model: labels, input, preprocessing, quantization',
+  responses: { 200: { description: 'The model list', content: { 'application/json': { schema: ModelsSchema } } }, ...errorResponses([503]) },
+});
+
+export const models = createRouter().openapi(route, async (c) => c.json({ models: [describeModel(await readManifest(c.env.MODELS))] }, 200));

@@ -1,28 +1,41 @@
 /** @module POST /predict: an image in (multipart field `image` or raw bytes), ranked labels out. */
-import { Hono } from 'hono';
+import { createRoute } from '@hono/zod-openapi';
 import { readConfig } from '../config.js';
 import { classifyImage, serverTiming } from '../model/classify.js';
 import { extractImage } from '../http/body.js';
-import { ApiError } from '../http/errors.js';
 import { requireModel } from '../http/model.js';
-import type { AppEnv } from '../http/types.js';
+import { createRouter } from '../http/openapi.js';
+import { errorResponses, imageBodyContent, PredictionSchema, TopQuerySchema } from '../http/schemas.js';
 
 export const DEFAULT_TOP = 5;
 
-/** `?top=K`: a positive integer (clamped to the number of classes); absent means 5. */
-export function parseTop(raw: string | undefined): number {
-  if (raw === undefined || raw === '') return DEFAULT_TOP;
-  const k = Number(raw);
-  if (!Number.isInteger(k) || k < 1 || k > 1000) throw new ApiError(400, 'invalid_parameter', `top must be an integer from 1 to 1000, got ${JSON.stringify(raw)}`);
-  return k;
-}
+const route = createRoute({
+  method: 'post',
+  path: '/predict',
+  summary: 'Classify an image',
+  description:
+    'The image is the multipart/form-data field `image` or the raw body. JPEG or PNG, detected from magic bytes (headers are ignored). ' +
+    'EXIF orientation is applied; transparent pixels are composited on white.',
+  request: { query: TopQuerySchema, body: { content: imageBodyContent, required: true } },
+  responses: {
+    200: {
+      description: 'Ranked labels. A `Server-Timing` header carries the same timing parts.',
+      headers: { 'Server-Timing': { schema: { type: 'string' }, description: 'decode, preprocess, inference, total' } },
+      content: { 'application/json': { schema: PredictionSchema } },
+    },
+    ...errorResponses([400, 413, 415, 422, 503]),
+  },
+});
 
-export const predict = new Hono<AppEnv>().post('/predict', async (c) => {
+export const predict = createRouter().openapi(route, async (c) => {
   const config = readConfig(c.env);
-  const k = parseTop(c.req.query('top'));
+  const k = c.req.valid('query').top ?? DEFAULT_TOP;
   const bytes = await extractImage(c.req.raw, config.MAX_BODY_BYTES);
   const model = await requireModel(c);
-  const prediction = await classifyImage(bytes, model, { maxPixels: config.MAX_IMAGE_PIXELS, maxDecodeBytes: config.MAX_DECODE_MB * 2 ** 20 }, k);
+  const prediction = await classifyImage(bytes, model, decodeLimits(config), k);
   c.header('Server-Timing', serverTiming(prediction.timing));
-  return c.json(prediction);
+  return c.json(prediction, 200);
 });
+
+/** The request path's decode limits, from the configured vars. */
+export const decodeLimits = (config: ReturnType<typeof readConfig>) => ({ maxPixels: config.MAX_IMAGE_PIXELS, maxDecodeBytes: config.MAX_DECODE_MB * 2 ** 20 });
