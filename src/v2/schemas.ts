@@ -4,9 +4,11 @@
  */
 import { z } from '@hono/zod-openapi';
 
-/** Tensor data: flat or nested row-major arrays, as the protocol allows. */
-type TensorData = Array<number | string | boolean | TensorData>;
-const TensorDataSchema: z.ZodType<TensorData> = z.lazy(() => z.array(z.union([z.number(), z.string(), z.boolean(), TensorDataSchema])));
+/**
+ * Tensor data: flat or nested row-major arrays, as the protocol allows. Elements are checked against the
+ * datatype when the input is read (a recursive schema here would not render in the document).
+ */
+const TensorDataSchema = z.array(z.unknown()).openapi({ description: 'Row-major values, flat or nested', example: ['<base64 of a JPEG>'] });
 
 export const V2DatatypeSchema = z.enum(['BOOL', 'UINT8', 'UINT16', 'UINT32', 'UINT64', 'INT8', 'INT16', 'INT32', 'INT64', 'FP16', 'FP32', 'FP64', 'BYTES']);
 

@@ -1,0 +1,167 @@
+/** The Open Inference Protocol (KServe V2 REST) and the Workers AI-compatible route, inside workerd. */
+import { SELF } from 'cloudflare:test';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Manifest } from '../../src/core/manifest.js';
+import { decodeImage } from '../../src/core/image/decode.js';
+import { preprocessImage } from '../../src/core/preprocess.js';
+import { PredictionSchema, WorkersAiEnvelopeSchema } from '../../src/http/schemas.js';
+import { V2ErrorSchema, V2InferResponseSchema, V2ModelMetadataSchema, V2ServerMetadataSchema } from '../../src/v2/schemas.js';
+import { fetchFixture, publishTestModel } from './helpers.js';
+
+let manifest: Manifest;
+let jpeg: Uint8Array;
+let png: Uint8Array;
+/** /predict's scores for circle.jpg, by label index: the reference every protocol must reproduce. */
+let reference: number[];
+
+const base64 = (bytes: Uint8Array) => btoa(Array.from(bytes, (b) => String.fromCharCode(b)).join(''));
+const postJson = (path: string, body: unknown) => SELF.fetch(`http://worker${path}`, { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+const imageInput = (bytes: Uint8Array) => ({ name: 'image', shape: [1], datatype: 'BYTES', data: [base64(bytes)] });
+
+beforeAll(async () => {
+  manifest = await publishTestModel();
+  jpeg = await fetchFixture('fixtures/circle.jpg');
+  png = await fetchFixture('fixtures/star.png');
+  const res = await SELF.fetch(`http://worker/predict?top=${manifest.labels.length}`, { method: 'POST', body: jpeg });
+  const prediction = PredictionSchema.parse(await res.json());
+  reference = [];
+  for (const { index, score } of prediction.top) reference[index] = score;
+});
+
+async function expectV2Error(res: Response, status: number): Promise<string> {
+  expect(res.status).toBe(status);
+  const body = await res.json();
+  expect(Object.keys(body as object)).toEqual(['error']);
+  return V2ErrorSchema.parse(body).error;
+}
+
+describe('Open Inference Protocol (KServe V2)', () => {
+  it('answers health, server and model metadata in the protocol shapes', async () => {
+    expect(await (await SELF.fetch('http://worker/v2/health/live')).json()).toEqual({ live: true });
+    const ready = await SELF.fetch('http://worker/v2/health/ready');
+    expect([ready.status, await ready.json()]).toEqual([200, { ready: true }]);
+    const server = V2ServerMetadataSchema.parse(await (await SELF.fetch('http://worker/v2')).json());
+    expect(server.name).toBe('edge-resnet');
+    const meta = V2ModelMetadataSchema.parse(await (await SELF.fetch(`http://worker/v2/models/${manifest.name}`)).json());
+    expect(meta).toEqual({
+      name: manifest.name,
+      versions: [manifest.version],
+      platform: 'onnxruntime_onnx',
+      inputs: [
+        { name: 'image', datatype: 'BYTES', shape: [1] },
+        { name: manifest.input.name, datatype: 'FP32', shape: manifest.input.shape },
+      ],
+      outputs: [
+        { name: manifest.output.name, datatype: 'FP32', shape: [1, manifest.labels.length] },
+        { name: 'labels', datatype: 'BYTES', shape: [1, manifest.labels.length] },
+      ],
+    });
+    expect(await (await SELF.fetch(`http://worker/v2/models/${manifest.name}/ready`)).json()).toEqual({ name: manifest.name, ready: true });
+  });
+
+  it('infers from an image sent as BYTES (base64), with the same probabilities as /predict', async () => {
+    const res = await postJson(`/v2/models/${manifest.name}/infer`, { id: 'req-1', inputs: [imageInput(jpeg)] });
+    expect(res.status).toBe(200);
+    const body = V2InferResponseSchema.parse(await res.json());
+    expect(body.model_name).toBe(manifest.name);
+    expect(body.model_version).toBe(manifest.version);
+    expect(body.id).toBe('req-1');
+    const [probabilities, labels] = body.outputs;
+    expect(probabilities).toMatchObject({ name: manifest.output.name, datatype: 'FP32', shape: [1, manifest.labels.length] });
+    expect(labels).toEqual({ name: 'labels', datatype: 'BYTES', shape: [1, manifest.labels.length], data: manifest.labels });
+    probabilities!.data.forEach((p, i) => expect(Math.abs((p as number) - reference[i]!)).toBeLessThan(1e-6));
+  });
+
+  it('infers from the model input tensor (FP32, nested or flat) exactly as from the image it came from', async () => {
+    const tensor = preprocessImage(decodeImage(jpeg, { maxPixels: 4_000_000 }), manifest.preprocess);
+    const [, c, h, w] = manifest.input.shape;
+    const nested = [Array.from({ length: c }, (_, ci) => Array.from({ length: h }, (_, y) => Array.from(tensor.subarray(ci * h * w + y * w, ci * h * w + (y + 1) * w))))];
+    for (const data of [Array.from(tensor), nested]) {
+      const res = await postJson(`/v2/models/${manifest.name}/infer`, { inputs: [{ name: manifest.input.name, shape: manifest.input.shape, datatype: 'FP32', data }] });
+      expect(res.status).toBe(200);
+      const body = V2InferResponseSchema.parse(await res.json());
+      body.outputs[0]!.data.forEach((p, i) => expect(Math.abs((p as number) - reference[i]!)).toBeLessThan(1e-5));
+    }
+  });
+
+  it('returns only the outputs asked for', async () => {
+    const res = await postJson(`/v2/models/${manifest.name}/infer`, { inputs: [imageInput(png)], outputs: [{ name: 'labels' }] });
+    const body = V2InferResponseSchema.parse(await res.json());
+    expect(body.outputs.map((o) => o.name)).toEqual(['labels']);
+  });
+
+  it('answers every bad request in the protocol error form with the right status', async () => {
+    const infer = `/v2/models/${manifest.name}/infer`;
+    const shape = manifest.input.shape;
+    expect(await expectV2Error(await postJson(infer, '{"inputs": ['), 400)).toMatch(/json/i);
+    expect(await expectV2Error(await postJson(infer, { inputs: [] }), 400)).toMatch(/inputs/);
+    expect(await expectV2Error(await postJson(infer, { inputs: [{ name: 'image', shape: [1], datatype: 'FP32', data: [1] }] }), 400)).toMatch(/BYTES/);
+    expect(await expectV2Error(await postJson(infer, { inputs: [{ ...imageInput(jpeg), data: ['%%% not base64'] }] }), 400)).toMatch(/base64/);
+    expect(await expectV2Error(await postJson(infer, { inputs: [{ name: manifest.input.name, shape: [1, 3, 7, 7], datatype: 'FP32', data: [0] }] }), 400)).toMatch(/shape/);
+    expect(await expectV2Error(await postJson(infer, { inputs: [{ name: manifest.input.name, shape, datatype: 'FP32', data: [1, 2, 3] }] }), 400)).toMatch(/values/);
+    expect(await expectV2Error(await postJson(infer, { inputs: [{ name: 'pixels', shape: [1], datatype: 'BYTES', data: ['AA=='] }] }), 400)).toMatch(/unknown input/);
+    expect(await expectV2Error(await postJson(infer, { inputs: [imageInput(jpeg)], outputs: [{ name: 'logits' }] }), 400)).toMatch(/unknown output/);
+    expect(await expectV2Error(await postJson(infer, { inputs: [imageInput(new TextEncoder().encode('GIF89a not supported'))] }), 415)).toMatch(/JPEG|PNG/);
+    expect(await expectV2Error(await postJson(infer, { inputs: [imageInput(jpeg.subarray(0, 200))] }), 422)).toBeTruthy();
+    expect(await expectV2Error(await postJson('/v2/models/no-such-model/infer', { inputs: [imageInput(jpeg)] }), 404)).toMatch(/no-such-model/);
+    expect(await expectV2Error(await SELF.fetch('http://worker/v2/models/no-such-model'), 404)).toMatch(/no-such-model/);
+    const huge = await SELF.fetch(`http://worker${infer}`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json', 'content-length': String(64 * 2 ** 20) } });
+    expect(await expectV2Error(huge, 413)).toMatch(/limit/);
+    // …and the server still answers the next good request.
+    expect((await postJson(infer, { inputs: [imageInput(jpeg)] })).status).toBe(200);
+  });
+});
+
+describe('Workers AI-compatible route', () => {
+  const path = 'http://worker/ai/run/@cf/microsoft/resnet-50';
+
+  it('takes raw bytes and answers the REST envelope with the five best {label, score}', async () => {
+    const res = await SELF.fetch(path, { method: 'POST', body: jpeg });
+    expect(res.status).toBe(200);
+    const body = WorkersAiEnvelopeSchema.parse(await res.json());
+    expect(body.success).toBe(true);
+    expect(body.result).toHaveLength(Math.min(5, manifest.labels.length));
+    for (const { label, score } of body.result) expect(Math.abs(score - reference[manifest.labels.indexOf(label)]!)).toBeLessThan(1e-6);
+    for (let i = 1; i < body.result.length; i++) expect(body.result[i]!.score).toBeLessThanOrEqual(body.result[i - 1]!.score);
+  });
+
+  it('takes the binding form {"image": [bytes]} too', async () => {
+    const raw = WorkersAiEnvelopeSchema.parse(await (await SELF.fetch(path, { method: 'POST', body: png })).json());
+    const json = WorkersAiEnvelopeSchema.parse(await (await postJson('/ai/run/@cf/microsoft/resnet-50', { image: Array.from(png) })).json());
+    expect(json.result).toEqual(raw.result);
+  });
+
+  it('answers errors in the envelope with success false', async () => {
+    const empty = await SELF.fetch(path, { method: 'POST' });
+    expect(empty.status).toBe(400);
+    expect(await empty.json()).toEqual({ result: null, success: false, errors: [{ code: 'missing_image', message: expect.any(String) }], messages: [] });
+    const gif = await SELF.fetch(path, { method: 'POST', body: new TextEncoder().encode('GIF89a') });
+    expect(gif.status).toBe(415);
+    expect(((await gif.json()) as { success: boolean }).success).toBe(false);
+  });
+});
+
+describe('OpenAPI document', () => {
+  it('is OpenAPI 3.1 and documents every API route', async () => {
+    const docRes = await SELF.fetch('http://worker/openapi.json');
+    const doc = (await docRes.json()) as { openapi: string; paths: Record<string, Record<string, unknown>> };
+    expect(docRes.status, JSON.stringify(doc).slice(0, 500)).toBe(200);
+    expect(doc.openapi).toBe('3.1.0');
+    const routes = Object.entries(doc.paths).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`));
+    expect(routes.sort()).toEqual(
+      [
+        'POST /predict',
+        'GET /healthz',
+        'GET /readyz',
+        'GET /v1/models',
+        'GET /v2',
+        'GET /v2/health/live',
+        'GET /v2/health/ready',
+        'GET /v2/models/{name}',
+        'GET /v2/models/{name}/ready',
+        'POST /v2/models/{name}/infer',
+        'POST /ai/run/@cf/microsoft/resnet-50',
+      ].sort(),
+    );
+  });
+});
