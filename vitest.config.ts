@@ -1,5 +1,9 @@
 import { cloudflareTest } from '@cloudflare/vitest-pool-workers';
 import { defineConfig } from 'vitest/config';
+import { vendorDocsAssets } from './scripts/vendor-assets.js';
+
+// The Worker's static assets include Swagger UI's files (normally copied by `npm ci`'s prepare step).
+vendorDocsAssets();
 
 export default defineConfig({
   test: {

@@ -10,6 +10,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { OFFLINE_WRANGLER_ENV, publishModel } from '../training/commands/publish.js';
 import { buildDefaultModel } from '../training/default-model.js';
 import { writeFileAtomic } from '../training/files.js';
+import { vendorDocsAssets } from './vendor-assets.js';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -47,6 +48,7 @@ if (published !== manifestText) {
 }
 
 const vars = (options.var ?? []).flatMap((v) => ['--var', v.replace('=', ':')]);
+vendorDocsAssets(); // /docs serves Swagger UI from public/docs/vendor/
 const args = [join('node_modules', 'wrangler', 'bin', 'wrangler.js'), 'dev', '--ip', '127.0.0.1', '--port', String(options.port), '--persist-to', options.persistTo, '--show-interactive-dev-session=false', ...vars, ...(options.inspectorPort ? ['--inspector-port', options.inspectorPort] : [])];
 log(`starting wrangler dev on http://127.0.0.1:${options.port}`);
 const child = spawn(process.execPath, args, { stdio: 'inherit', env: { ...process.env, ...OFFLINE_WRANGLER_ENV } });

@@ -7,6 +7,7 @@ import { errorResponses, LiveSchema, ReadySchema } from '../http/schemas.js';
 const live = createRoute({
   method: 'get',
   path: '/healthz',
+  tags: ['Health'],
   summary: 'Liveness: the isolate answers',
   responses: { 200: { description: 'Alive', content: { 'application/json': { schema: LiveSchema } } } },
 });
@@ -14,6 +15,7 @@ const live = createRoute({
 const ready = createRoute({
   method: 'get',
   path: '/readyz',
+  tags: ['Health'],
   summary: 'Readiness: the model session exists or can be created',
   responses: { 200: { description: 'Ready', content: { 'application/json': { schema: ReadySchema } } }, ...errorResponses([503]) },
 });

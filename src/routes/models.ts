@@ -18,6 +18,7 @@ export const describeModel = (m: Manifest) => ({
 const route = createRoute({
   method: 'get',
   path: '/v1/models',
+  tags: ['Classification'],
   summary: 'The served model: labels, input, preprocessing, quantization',
   responses: { 200: { description: 'The model list', content: { 'application/json': { schema: ModelsSchema } } }, ...errorResponses([503]) },
 });

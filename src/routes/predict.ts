@@ -12,6 +12,7 @@ export const DEFAULT_TOP = 5;
 const route = createRoute({
   method: 'post',
   path: '/predict',
+  tags: ['Classification'],
   summary: 'Classify an image',
   description:
     'The image is the multipart/form-data field `image` or the raw body. JPEG or PNG, detected from magic bytes (headers are ignored). ' +

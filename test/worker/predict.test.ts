@@ -1,6 +1,7 @@
 import { env, SELF } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Manifest } from '../../src/core/manifest.js';
+import { PredictionSchema } from '../../src/http/schemas.js';
 import { fetchFixture, publishTestModel } from './helpers.js';
 
 let manifest: Manifest;
@@ -14,6 +15,7 @@ beforeAll(async () => {
 });
 
 function expectPredictionContract(body: any, k: number) {
+  PredictionSchema.parse(body); // the documented schema (OpenAPI) is the one the answers follow
   expect(Object.keys(body).sort()).toEqual(['class', 'confidence', 'label', 'model', 'timing', 'top']);
   expect(Number.isInteger(body.class)).toBe(true);
   expect(body.label).toBe(manifest.labels[body.class]);

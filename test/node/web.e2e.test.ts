@@ -1,0 +1,111 @@
+/**
+ * End to end in a browser: the page at `/` and the docs UI at `/docs`, driven in headless Chromium (Debian's
+ * `chromium`, installed by .ci/run) by playwright-core against the real Worker; and the OpenAPI document
+ * checked by an OpenAPI 3.1 validator. Screenshots are kept in test-artifacts/.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Validator } from '@seriousme/openapi-schema-validator';
+import sharp from 'sharp';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { startWorker, type RunningWorker } from '../../bench/worker-server.js';
+import { seededRandom } from '../../training/data/random.js';
+import { drawShape } from '../../training/data/shapes.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ARTIFACTS = 'test-artifacts';
+
+let worker: RunningWorker;
+let browser: Browser;
+let labels: string[];
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: install Debian's chromium package (bash .ci/run does) or set CHROMIUM_PATH`);
+  await mkdir(ARTIFACTS, { recursive: true });
+  const dir = inject('testModelDir');
+  labels = (JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as { labels: string[] }).labels;
+  [worker, browser] = await Promise.all([startWorker(dir), chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] })]);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await worker?.stop();
+});
+
+describe('OpenAPI', () => {
+  it('/openapi.json is a valid OpenAPI 3.1 document (and the validator does reject a broken one)', async () => {
+    const doc = (await (await fetch(`${worker.base}/openapi.json`)).json()) as Record<string, unknown>;
+    const result = await new Validator().validate(doc);
+    expect(result.errors ?? []).toEqual([]);
+    expect(result.valid).toBe(true);
+    const broken = await new Validator().validate({ ...doc, paths: { '/predict': { post: { responses: { 200: { content: 'not an object' } } } } } });
+    expect(broken.valid).toBe(false);
+  });
+
+  it('/docs renders Swagger UI from the Worker itself, listing the operations', async () => {
+    const page = await browser.newPage();
+    const external: string[] = [];
+    page.on('request', (r) => {
+      if (!r.url().startsWith(worker.base)) external.push(r.url());
+    });
+    await page.goto(`${worker.base}/docs/`);
+    await page.waitForSelector('.opblock', { timeout: 30_000 });
+    const operations = await page.locator('.opblock').count();
+    expect(operations).toBeGreaterThanOrEqual(11);
+    expect(await page.getByText('/v2/models/{name}/infer', { exact: true }).count()).toBeGreaterThan(0);
+    await page.screenshot({ path: join(ARTIFACTS, 'docs.png'), fullPage: false });
+    expect(external).toEqual([]);
+    await page.close();
+  });
+});
+
+describe('web page', () => {
+  it('classifies a chosen file and shows the label onnxruntime-node gives for it, with top-5 bars and timing', async () => {
+    const dir = inject('testModelDir');
+    const expected = JSON.parse(await readFile(join(dir, 'fixtures', 'expected.json'), 'utf8')) as Record<string, number[]>;
+    const scores = expected['circle.jpg']!;
+    const best = labels[scores.indexOf(Math.max(...scores))]!;
+    const page = await browser.newPage();
+    await page.goto(`${worker.base}/`);
+    await page.setInputFiles('#file', join(dir, 'fixtures', 'circle.jpg'));
+    await page.waitForSelector('#result:not([hidden])', { timeout: 60_000 });
+    expect(await page.textContent('#label')).toBe(best);
+    expect(await page.locator('#top li').count()).toBe(Math.min(5, labels.length));
+    expect(await page.textContent('#confidence')).toMatch(/^\d+\.\d %$/);
+    expect(await page.textContent('#timing')).toMatch(/inference [\d.]+ ms/);
+    expect(await page.textContent('#sent')).toMatch(/as is/);
+    await page.screenshot({ path: join(ARTIFACTS, 'web-page.png'), fullPage: true });
+    await page.close();
+  });
+
+  it('downscales a large photo in the browser to ≤ 1024 px before upload', async () => {
+    const shape = drawShape('square', 1600, seededRandom(5));
+    const big = await sharp(Buffer.from(shape.rgba), { raw: { width: 1600, height: 1600, channels: 4 } }).resize(1600, 1200, { fit: 'fill' }).jpeg({ quality: 95 }).toBuffer();
+    const path = join(ARTIFACTS, 'big-square.jpg');
+    await sharp(big).toFile(path);
+    const page = await browser.newPage();
+    const uploads: Buffer[] = [];
+    page.on('request', (r) => {
+      if (r.url().endsWith('/predict')) uploads.push(r.postDataBuffer() ?? Buffer.alloc(0));
+    });
+    await page.goto(`${worker.base}/`);
+    await page.setInputFiles('#file', path);
+    await page.waitForSelector('#result:not([hidden])', { timeout: 60_000 });
+    expect(await page.textContent('#sent')).toMatch(/^Sent at 1024×768 /);
+    expect(uploads).toHaveLength(1);
+    expect(uploads[0]!.byteLength).toBeLessThan(big.byteLength);
+    expect(labels).toContain(await page.textContent('#label'));
+    await page.close();
+  });
+
+  it('explains a bad file in words', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${worker.base}/`);
+    await page.setInputFiles('#file', { name: 'notes.png', mimeType: 'image/png', buffer: Buffer.from('this is not an image') });
+    await page.waitForSelector('#error:not([hidden])', { timeout: 30_000 });
+    expect(await page.textContent('#error')).toBe('That file is not a JPEG or PNG image.');
+    await page.close();
+  });
+});
