@@ -3,7 +3,9 @@
  * `chromium`, installed by .ci/run) by playwright-core against the real Worker; and the OpenAPI document
  * checked by an OpenAPI 3.1 validator. Screenshots are kept in test-artifacts/.
  */
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Validator } from '@seriousme/openapi-schema-validator';
@@ -107,5 +109,28 @@ describe('web page', () => {
     await page.waitForSelector('#error:not([hidden])', { timeout: 30_000 });
     expect(await page.textContent('#error')).toBe('That file is not a JPEG or PNG image.');
     await page.close();
+  });
+});
+
+describe('README', () => {
+  it("runs the API section's curl examples against the server, each answering 2xx", async () => {
+    const readme = await readFile('README.md', 'utf8');
+    const api = readme.slice(readme.indexOf('## API'));
+    const block = /```sh\n([\s\S]*?)```/.exec(api)?.[1];
+    expect(block).toMatch(/curl/);
+    const fixtures = join(inject('testModelDir'), 'fixtures');
+    const manifest = JSON.parse(await readFile(join(inject('testModelDir'), 'manifest.json'), 'utf8')) as { name: string };
+    // The README's own lines, with its placeholders pointed at this server and the test fixtures.
+    const script = block!
+      .replace(/^B=.*$/m, `B=${worker.base}`)
+      .replaceAll('photo.jpg', join(fixtures, 'circle.jpg'))
+      .replaceAll('photo.png', join(fixtures, 'star.png'))
+      .replaceAll('resnet50-shapes', manifest.name);
+    const curls = script.split('\n').filter((line) => line.startsWith('curl')).length;
+    expect(curls).toBeGreaterThanOrEqual(5);
+    const { stdout } = await promisify(execFile)('bash', ['-c', `set -euo pipefail\ncurl() { command curl --fail-with-body -sS "$@"; echo; }\n${script}`]);
+    const answers = stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(answers).toHaveLength(curls);
+    expect(answers.every((a) => !('error' in a) && a.success !== false)).toBe(true);
   });
 });
