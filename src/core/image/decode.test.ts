@@ -79,33 +79,5 @@ describe('decoders against reference RGBA', () => {
     expect(Array.from(img.data)).toEqual(Array.from(data));
   });
 
-  const pngsuite = join('..', 'shared', 'corpora', 'pngsuite');
-  const hasCorpus = (() => {
-    try {
-      return readdirSync(pngsuite).length > 0;
-    } catch {
-      return false;
-    }
-  })();
-  it.skipIf(!hasCorpus)('PngSuite basic files match their reference RGBA (±1) [needs ../shared/corpora]', async () => {
-    const files = readdirSync(pngsuite).filter((f) => /^basn.*\.png$/.test(f));
-    expect(files.length).toBeGreaterThan(5);
-    let compared = 0;
-    for (const f of files) {
-      // 16-bit files have an 8-bit reference beside the 16-bit one.
-      const json = (suffix: string) => readFile(join(pngsuite, 'expected_rgba_json', f.replace(/\.png$/, suffix)), 'utf8').catch(() => null);
-      const bytes = new Uint8Array(await readFile(join(pngsuite, f)));
-      const sixteenBit = bytes[24] === 16;
-      const reference = (await json('_to8.json')) ?? (sixteenBit ? null : await json('.json'));
-      if (!reference) continue; // 16-bit files with only a 16-bit reference
-      const img = decodeImage(bytes);
-      const ref = Uint8Array.from(JSON.parse(reference) as number[]);
-      expect(img.data.length, f).toBe(ref.length);
-      let worst = 0;
-      for (let i = 0; i < ref.length; i++) worst = Math.max(worst, Math.abs(img.data[i]! - ref[i]!));
-      expect(worst, f).toBeLessThanOrEqual(1);
-      compared++;
-    }
-    expect(compared).toBeGreaterThan(5);
-  });
+  // PngSuite, the whole corpus and EXIF orientations: test/node/corpus.test.ts.
 });

@@ -4,6 +4,7 @@ import UPNG from 'upng-js';
 import { ImageError, ImageErrorCode, isImageError } from './errors.js';
 import { estimateDecodeBytes } from './footprint.js';
 import { readImageHeader, type JpegHeader, type PngHeader } from './header.js';
+import { verifyPngChunks } from './png-chunks.js';
 import type { DecodedImage } from './types.js';
 
 export interface DecodeLimits {
@@ -48,6 +49,7 @@ function decodeJpeg(bytes: Uint8Array, header: JpegHeader, limits: DecodeLimits)
 }
 
 function decodePng(bytes: Uint8Array, header: PngHeader): DecodedImage {
+  verifyPngChunks(bytes);
   const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
   const png = UPNG.decode(buffer);
   if (png.width !== header.width || png.height !== header.height) throw new ImageError(ImageErrorCode.corrupt, 'PNG: decoder and header disagree on the size');

@@ -1,0 +1,123 @@
+/**
+ * The decode path against ../shared/corpora (1,738 third-party files): valid images decode, everything else
+ * gets a typed error with a stable code, PngSuite decodes to its reference RGBA, corrupt PngSuite files are
+ * refused, and every EXIF orientation gives the same upright tensor. Skipped, saying so, without the corpora.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { corpusFiles, CORPORA_DIR, hasCorpora } from '../../bench/corpus-files.js';
+import { decodeImage, DEFAULT_DECODE_LIMITS } from '../../src/core/image/decode.js';
+import { isImageError } from '../../src/core/image/errors.js';
+import { preprocessImage } from '../../src/core/preprocess.js';
+import { caffePreprocess } from '../../src/core/preprocess-spec.js';
+
+const present = hasCorpora();
+if (!present) console.warn(`corpus tests skipped: ${CORPORA_DIR} is absent`);
+const read = (path: string) => new Uint8Array(readFileSync(join(CORPORA_DIR, path)));
+
+/** A hang guard, not a benchmark (bench/corpus.ts reports the real times): far above the slowest file. */
+const HANG_GUARD_MS = 10_000;
+
+describe.skipIf(!present)('corpus through the decode path [needs ../shared/corpora]', () => {
+  it('every file decodes and preprocesses, or is refused with a typed error; nothing hangs', () => {
+    const spec = caffePreprocess(224, 224);
+    const outcomes: Record<string, number> = {};
+    const untyped: string[] = [];
+    const files = corpusFiles();
+    expect(files.length).toBeGreaterThan(1400);
+    for (const file of files) {
+      const started = performance.now();
+      let outcome = 'ok';
+      try {
+        preprocessImage(decodeImage(read(file), DEFAULT_DECODE_LIMITS), spec);
+      } catch (e) {
+        if (isImageError(e)) outcome = e.code;
+        else untyped.push(`${file}: ${String(e)}`);
+      }
+      expect(performance.now() - started, file).toBeLessThan(HANG_GUARD_MS);
+      outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+    }
+    console.log('corpus decode outcomes', outcomes);
+    expect(untyped).toEqual([]);
+    expect(outcomes.ok).toBeGreaterThan(1000);
+  });
+
+  it('PngSuite: every valid file matches its reference RGBA (±1), interlaced 1-bit included', () => {
+    const files = corpusFiles(join(CORPORA_DIR, 'pngsuite')).filter((f) => /^[^x].*\.png$/.test(f));
+    expect(files).toHaveLength(161);
+    const mismatches: string[] = [];
+    for (const f of files) {
+      const bytes = read(join('pngsuite', f));
+      const reference = (suffix: string) => {
+        try {
+          return JSON.parse(readFileSync(join(CORPORA_DIR, 'pngsuite', 'expected_rgba_json', f.replace(/\.png$/, suffix)), 'utf8')) as number[];
+        } catch {
+          return null;
+        }
+      };
+      // 16-bit files: the 8-bit reference when there is one, else the 16-bit one scaled to 8 bits.
+      const eight = reference('_to8.json');
+      const sixteen = bytes[24] === 16 && !eight;
+      const ref = eight ?? reference('.json');
+      if (!ref) {
+        mismatches.push(`${f}: no reference`);
+        continue;
+      }
+      const img = decodeImage(bytes, { maxPixels: 1e6 });
+      const pixels = img.width * img.height;
+      if (ref.length !== pixels * 4) {
+        mismatches.push(`${f}: ${ref.length / 4} reference pixels, decoded ${pixels}`);
+        continue;
+      }
+      let worst = 0;
+      for (let i = 0; i < pixels * 4; i++) {
+        const got = img.channels === 4 ? img.data[i]! : i % 4 === 3 ? 255 : img.data[(i >> 2) * 3 + (i % 4)]!;
+        const want = sixteen ? Math.round(ref[i]! / 257) : ref[i]!;
+        worst = Math.max(worst, Math.abs(got - want));
+      }
+      if (worst > 1) mismatches.push(`${f}: max |Δ| ${worst}`);
+    }
+    expect(mismatches).toEqual([]);
+  });
+
+  it('PngSuite: all 14 corrupt x*.png files are refused as corrupt', () => {
+    const files = corpusFiles(join(CORPORA_DIR, 'pngsuite')).filter((f) => /^x.*\.png$/.test(f));
+    expect(files).toHaveLength(14);
+    const accepted: string[] = [];
+    for (const f of files) {
+      try {
+        decodeImage(read(join('pngsuite', f)));
+        accepted.push(f);
+      } catch (e) {
+        expect(isImageError(e) && ['corrupt_image', 'unsupported_format'].includes(e.code), `${f}: ${String(e)}`).toBe(true);
+      }
+    }
+    expect(accepted).toEqual([]);
+  });
+
+  it('EXIF orientations 0–8 all give the same upright tensor (and ignoring the tag would not)', () => {
+    const spec = caffePreprocess(64, 64);
+    const meanAbs = (a: Float32Array, b: Float32Array) => a.reduce((s, v, i) => s + Math.abs(v - b[i]!), 0) / a.length;
+    for (const kind of ['Landscape', 'Portrait']) {
+      const decode = (n: number) => decodeImage(read(`jpeg/exif-orientation-examples/${kind}_${n}.jpg`), { maxPixels: 64e6 });
+      const upright = preprocessImage(decode(1), spec);
+      for (let n = 0; n <= 8; n++) expect(meanAbs(preprocessImage(decode(n), spec), upright), `${kind}_${n}`).toBeLessThan(2);
+      // The check has teeth: orientation 6 read as if untagged is far from upright.
+      expect(meanAbs(preprocessImage({ ...decode(6), orientation: 1 }, spec), upright)).toBeGreaterThan(10);
+    }
+  });
+
+  it('tolerates trailing bytes after EOI and IEND', () => {
+    const jpeg = read('jpeg/exif-orientation-examples/Landscape_1.jpg');
+    const png = read('pngsuite/basn2c08.png');
+    for (const bytes of [jpeg, png]) {
+      const padded = new Uint8Array(bytes.length + 1000).fill(0x5a);
+      padded.set(bytes);
+      const a = decodeImage(bytes, { maxPixels: 64e6 });
+      const b = decodeImage(padded, { maxPixels: 64e6 });
+      expect([b.width, b.height]).toEqual([a.width, a.height]);
+      expect(Buffer.from(b.data).equals(Buffer.from(a.data))).toBe(true);
+    }
+  });
+});
