@@ -14,6 +14,7 @@ const WORDS = {
   image_too_large: 'The image is too large to process.',
   body_too_large: 'The file is too large to upload.',
   model_unavailable: 'The model is not available right now. Try again shortly.',
+  unauthorized: 'This server needs an API key; the page cannot send one.',
 };
 
 fetch('/v1/models').then((r) => r.json()).then((body) => {

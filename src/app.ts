@@ -1,5 +1,6 @@
 /** @module The Hono app: routes, the OpenAPI document, and the error contract for everything else. */
 import { OpenAPIHono } from '@hono/zod-openapi';
+import { configuredCors } from './http/cors.js';
 import { errorBody, toErrorResponse } from './http/errors.js';
 import type { AppEnv } from './http/types.js';
 import { debug } from './routes/debug.js';
@@ -15,7 +16,9 @@ export const OPENAPI_INFO = {
   description: 'Image classification with an int8 ResNet50 in a Cloudflare Worker (onnxruntime-web, WASM SIMD).',
 };
 
-export const app = new OpenAPIHono<AppEnv>()
+export const app = new OpenAPIHono<AppEnv>();
+app.use('*', configuredCors);
+app
   .route('/', predict)
   .route('/', health)
   .route('/', models)
@@ -23,6 +26,7 @@ export const app = new OpenAPIHono<AppEnv>()
   .route('/', workersAi)
   .route('/', debug);
 
+app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', { type: 'http', scheme: 'bearer', description: 'Only when the API_KEY secret is set' });
 app.doc31('/openapi.json', { openapi: '3.1.0', info: OPENAPI_INFO });
 app.notFound((c) => c.json(errorBody('not_found', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`), 404));
 app.onError(toErrorResponse);

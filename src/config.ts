@@ -16,6 +16,10 @@ export const ConfigSchema = z.object({
   ORT_PREPACK: z.enum(['0', '1']).default('0'),
   /** "1" enables /debug/memory (bench and tests only; never in production). */
   DEBUG_ROUTES: z.enum(['0', '1']).default('0'),
+  /** Origins allowed to call the API from a browser: "" (default: no CORS headers), "*", or a comma list. */
+  CORS_ORIGINS: z.string().default(''),
+  /** Secret (`wrangler secret put API_KEY`): when set, inference routes need `Authorization: Bearer <key>`. */
+  API_KEY: z.string().optional(),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 

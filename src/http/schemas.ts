@@ -87,6 +87,7 @@ export const errorResponses = (codes: number[]) =>
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: 'No image, bad multipart, or a bad parameter',
+  401: 'Missing or wrong API key (only when the API_KEY secret is set)',
   404: 'No such route or model',
   413: 'Body or pixel count over the configured limits',
   415: 'Not a JPEG or PNG (or a variant the decoder refuses)',

@@ -3,6 +3,7 @@ import { createRoute } from '@hono/zod-openapi';
 import { readConfig } from '../config.js';
 import { classifyImage, serverTiming } from '../model/classify.js';
 import { extractImage } from '../http/body.js';
+import { requireApiKey } from '../http/auth.js';
 import { requireModel } from '../http/model.js';
 import { createRouter } from '../http/openapi.js';
 import { errorResponses, imageBodyContent, PredictionSchema, TopQuerySchema } from '../http/schemas.js';
@@ -17,6 +18,8 @@ const route = createRoute({
   description:
     'The image is the multipart/form-data field `image` or the raw body. JPEG or PNG, detected from magic bytes (headers are ignored). ' +
     'EXIF orientation is applied; transparent pixels are composited on white.',
+  security: [{ apiKey: [] }],
+  middleware: [requireApiKey] as const,
   request: { query: TopQuerySchema, body: { content: imageBodyContent, required: true } },
   responses: {
     200: {
@@ -24,7 +27,7 @@ const route = createRoute({
       headers: { 'Server-Timing': { schema: { type: 'string' }, description: 'decode, preprocess, inference, total' } },
       content: { 'application/json': { schema: PredictionSchema } },
     },
-    ...errorResponses([400, 413, 415, 422, 503]),
+    ...errorResponses([400, 401, 413, 415, 422, 503]),
   },
 });
 

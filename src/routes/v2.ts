@@ -7,6 +7,7 @@ import type { Context } from 'hono';
 import { readConfig } from '../config.js';
 import type { Manifest } from '../core/manifest.js';
 import { cappedBody } from '../http/capped-json.js';
+import { requireApiKey } from '../http/auth.js';
 import { ApiError, errorFacts } from '../http/errors.js';
 import { requireModel } from '../http/model.js';
 import { describeIssues } from '../http/openapi.js';
@@ -81,9 +82,10 @@ const routes = {
     path: '/v2/models/{name}/infer',
     tags,
     summary: 'Inference',
-    middleware: [cappedBody] as const,
+    security: [{ apiKey: [] }],
+    middleware: [requireApiKey, cappedBody] as const,
     request: { params: ModelParams, body: { content: { 'application/json': { schema: V2InferRequestSchema } }, required: true } },
-    responses: { 200: json(V2InferResponseSchema, 'Outputs: probabilities (FP32 [1, N]) and labels (BYTES [1, N])'), ...v2Errors(400, 404, 413, 415, 422, 503) },
+    responses: { 200: json(V2InferResponseSchema, 'Outputs: probabilities (FP32 [1, N]) and labels (BYTES [1, N])'), ...v2Errors(400, 401, 404, 413, 415, 422, 503) },
   }),
 };
 

@@ -9,6 +9,7 @@ import type { Context } from 'hono';
 import { readConfig } from '../config.js';
 import { topK } from '../core/classify.js';
 import { readBodyCapped } from '../http/body.js';
+import { requireApiKey } from '../http/auth.js';
 import { ApiError, errorFacts } from '../http/errors.js';
 import { requireModel } from '../http/model.js';
 import { createRouter } from '../http/openapi.js';
@@ -47,6 +48,8 @@ const route = createRoute({
   path: WORKERS_AI_PATH,
   tags: ['Workers AI compatible'],
   summary: 'Classify an image, Workers AI style',
+  security: [{ apiKey: [] }],
+  middleware: [requireApiKey] as const,
   request: {
     query: TopQuerySchema,
     body: { content: { ...imageBodyContent, 'application/json': { schema: { type: 'object', properties: { image: { type: 'array', items: { type: 'integer' } } } } } }, required: true },
@@ -54,6 +57,7 @@ const route = createRoute({
   responses: {
     200: { description: 'The five best labels (or `?top=K`)', content: { 'application/json': { schema: WorkersAiEnvelopeSchema } } },
     400: errorResponse('No image'),
+    401: errorResponse('Missing or wrong API key (when API_KEY is set)'),
     413: errorResponse('Too large'),
     415: errorResponse('Not JPEG/PNG'),
     422: errorResponse('Undecodable'),
