@@ -18,6 +18,8 @@ export interface RunningWorker {
   base: string;
   /** JS heap of the Worker's isolate (V8 Runtime.getHeapUsage), bytes. */
   jsHeap(): Promise<{ used: number; total: number }>;
+  /** A full garbage collection in the isolate (V8 HeapProfiler.collectGarbage), for steady-state readings. */
+  collectGarbage(): Promise<void>;
   wasmHeap(): Promise<number>;
   stop(): Promise<void>;
 }
@@ -58,6 +60,9 @@ export async function startWorker(modelDir: string, vars: string[] = []): Promis
     async jsHeap() {
       const r = await call('Runtime.getHeapUsage');
       return { used: r.usedSize, total: r.totalSize };
+    },
+    async collectGarbage() {
+      await call('HeapProfiler.collectGarbage');
     },
     async wasmHeap() {
       return ((await (await fetch(`${base}/debug/memory`)).json()) as { wasm_heap_bytes: number }).wasm_heap_bytes;
