@@ -62,7 +62,9 @@ export async function startWorker(modelDir: string, vars: string[] = []): Promis
       return { used: r.usedSize, total: r.totalSize };
     },
     async collectGarbage() {
-      await call('HeapProfiler.collectGarbage');
+      // workerd's inspector answers HeapProfiler only once the domain is enabled; never wait long for it.
+      const timeout = new Promise((resolve) => setTimeout(resolve, 5000));
+      await Promise.race([call('HeapProfiler.enable').then(() => call('HeapProfiler.collectGarbage')), timeout]);
     },
     async wasmHeap() {
       return ((await (await fetch(`${base}/debug/memory`)).json()) as { wasm_heap_bytes: number }).wasm_heap_bytes;
