@@ -3,17 +3,11 @@
  * and a 2 MP JPEG, inside workerd (wrangler dev): the ORT wasm heap (exact: its linear memory never shrinks)
  * plus the V8 JS heap (sampled every few ms while the request runs, via the inspector).
  */
-import sharp from 'sharp';
+import { photoJpeg as photo } from './photo.js';
 import { startWorker } from './worker-server.js';
 
 const modelDir = process.argv.includes('--model-dir') ? process.argv[process.argv.indexOf('--model-dir') + 1]! : 'model/bench';
 const MB = 2 ** 20;
-
-async function photo(width: number, height: number): Promise<Uint8Array> {
-  // A busy, photo-like image: gradient + turbulence + a shape, so the JPEG is realistic in size.
-  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}"><defs><linearGradient id="g"><stop offset="0" stop-color="#3a6"/><stop offset="1" stop-color="#c84"/></linearGradient><filter id="n"><feTurbulence type="fractalNoise" baseFrequency="0.05" numOctaves="4"/><feColorMatrix values="0 0 0 0 0.4  0 0 0 0 0.5  0 0 0 0 0.3  0 0 0 0.6 0"/></filter></defs><rect width="100%" height="100%" fill="url(#g)"/><rect width="100%" height="100%" filter="url(#n)"/><circle cx="${width / 2}" cy="${height / 2}" r="${height / 4}" fill="#2255cc"/></svg>`;
-  return new Uint8Array(await sharp(Buffer.from(svg)).jpeg({ quality: 90 }).toBuffer());
-}
 
 const worker = await startWorker(modelDir, process.argv.includes('--no-prepack') ? ['ORT_PREPACK=0'] : []);
 const results: Record<string, unknown> = {};

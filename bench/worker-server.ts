@@ -17,7 +17,8 @@ export const freePort = () =>
 export interface RunningWorker {
   base: string;
   /** JS heap of the Worker's isolate (V8 Runtime.getHeapUsage), bytes. */
-  jsHeap(): Promise<{ used: number; total: number }>;
+  /** The isolate's V8 heap (Runtime.getHeapUsage): used/total JS heap, embedder memory, ArrayBuffer backing stores (bytes). */
+  jsHeap(): Promise<{ used: number; total: number; embedder: number; backingStores: number }>;
   /** A full garbage collection in the isolate (V8 HeapProfiler.collectGarbage), for steady-state readings. */
   collectGarbage(): Promise<void>;
   wasmHeap(): Promise<number>;
@@ -59,7 +60,7 @@ export async function startWorker(modelDir: string, vars: string[] = []): Promis
     base,
     async jsHeap() {
       const r = await call('Runtime.getHeapUsage');
-      return { used: r.usedSize, total: r.totalSize };
+      return { used: r.usedSize, total: r.totalSize, embedder: r.embedderHeapUsedSize ?? 0, backingStores: r.backingStorageSize ?? 0 };
     },
     async collectGarbage() {
       // workerd's inspector answers HeapProfiler only once the domain is enabled; never wait long for it.
