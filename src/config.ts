@@ -23,6 +23,9 @@ export const ConfigSchema = z.object({
 });
 export type Config = z.infer<typeof ConfigSchema>;
 
+/** The request path's decode limits, from the configured vars. */
+export const decodeLimits = (config: Config) => ({ maxPixels: config.MAX_IMAGE_PIXELS, maxDecodeBytes: config.MAX_DECODE_MB * 2 ** 20 });
+
 let cached: { source: unknown; config: Config } | null = null;
 
 /** Parses the environment's vars; an invalid value fails loudly (a deploy mistake, not a request error). */

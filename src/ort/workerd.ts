@@ -72,9 +72,11 @@ function configureEnv(): void {
 }
 
 /**
- * The ORT session for `model`. A function of its own so that no closure of createSession's scope captures the
- * model bytes: V8 keeps every variable a closure captures alive with the scope's context, and `run` below lives
- * as long as the session, so capturing `model` there would pin the JS copy (26 MB for ResNet50) for good.
+ * The ORT session for `model`. A function of its own so that no closure in createSession's scope captures the
+ * model bytes: V8 keeps a captured variable alive with the scope's context, and `run` below lives as long as
+ * the session. Measured with `npm run bench` (isolate at rest after a GC, after some requests): 104.4 MB
+ * before this split, 77.6 MB after (one run each; right after session creation the 25 MB are still there,
+ * so V8 releases them lazily).
  */
 function createOrtSession(model: Uint8Array, options: SessionOptions): Promise<ort.InferenceSession> {
   configureEnv();

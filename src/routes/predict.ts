@@ -1,6 +1,6 @@
 /** @module POST /predict: an image in (multipart field `image` or raw bytes), ranked labels out. */
 import { createRoute } from '@hono/zod-openapi';
-import { readConfig } from '../config.js';
+import { decodeLimits, readConfig } from '../config.js';
 import { classifyImage, serverTiming } from '../model/classify.js';
 import { extractImage } from '../http/body.js';
 import { requireApiKey } from '../http/auth.js';
@@ -40,6 +40,3 @@ export const predict = createRouter().openapi(route, async (c) => {
   c.header('Server-Timing', serverTiming(prediction.timing));
   return c.json(prediction, 200);
 });
-
-/** The request path's decode limits, from the configured vars. */
-export const decodeLimits = (config: ReturnType<typeof readConfig>) => ({ maxPixels: config.MAX_IMAGE_PIXELS, maxDecodeBytes: config.MAX_DECODE_MB * 2 ** 20 });

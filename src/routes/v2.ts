@@ -4,7 +4,7 @@
  */
 import { createRoute, OpenAPIHono, z, type Hook } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { readConfig } from '../config.js';
+import { decodeLimits, readConfig } from '../config.js';
 import type { Manifest } from '../core/manifest.js';
 import { cappedBody } from '../http/capped-json.js';
 import { requireApiKey } from '../http/auth.js';
@@ -13,8 +13,7 @@ import { requireModel } from '../http/model.js';
 import { describeIssues } from '../http/openapi.js';
 import type { AppEnv } from '../http/types.js';
 import { scoreImage, scoreTensor } from '../model/classify.js';
-import { readManifest } from '../model/store.js';
-import { decodeLimits } from './predict.js';
+import { ModelUnavailableError, readManifest } from '../model/store.js';
 import {
   V2ErrorSchema,
   V2InferRequestSchema,
@@ -38,12 +37,14 @@ const invalidRequest: Hook<unknown, AppEnv, string, unknown> = (result, c) => {
   if (!result.success) return c.json({ error: describeIssues(result.error.issues) }, 400);
 };
 
-/** The served model, when `name` is its name (404 in the protocol's form otherwise). */
-async function namedModel(c: Context<AppEnv>, name: string): Promise<Manifest> {
-  const manifest = await readManifest(c.env.MODELS);
+/** 404 in the protocol's form unless `name` is the served model's. */
+function checkName(manifest: Manifest, name: string): Manifest {
   if (manifest.name !== name) throw new ApiError(404, 'model_not_found', `no model named "${name}"; this server serves "${manifest.name}"`);
   return manifest;
 }
+
+/** The served model's manifest, for metadata routes (from R2: no session needed). */
+const namedModel = async (c: Context<AppEnv>, name: string) => checkName(await readManifest(c.env.MODELS), name);
 
 /** Ready means the session exists or can be created now. */
 async function isReady(c: Context<AppEnv>): Promise<boolean> {
@@ -51,7 +52,7 @@ async function isReady(c: Context<AppEnv>): Promise<boolean> {
     await requireModel(c);
     return true;
   } catch (e) {
-    if (errorFacts(e).status === 503) return false;
+    if (e instanceof ModelUnavailableError) return false;
     throw e;
   }
 }
@@ -118,8 +119,9 @@ export const v2 = new OpenAPIHono<AppEnv>({ defaultHook: invalidRequest })
   })
   .openapi(routes.infer, async (c) => {
     const request = c.req.valid('json');
-    await namedModel(c, c.req.valid('param').name);
+    // The loaded model's manifest (cached by the registry): no extra R2 read on the inference path.
     const model = await requireModel(c);
+    checkName(model.manifest, c.req.valid('param').name);
     const input = readModelInput(request, model.manifest);
     const scores = input.kind === 'image' ? (await scoreImage(input.bytes, model, decodeLimits(readConfig(c.env)))).scores : await scoreTensor(input.data, model);
     return c.json(

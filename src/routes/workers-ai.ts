@@ -6,7 +6,7 @@
  */
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { readConfig } from '../config.js';
+import { decodeLimits, readConfig } from '../config.js';
 import { topK } from '../core/classify.js';
 import { readBodyCapped } from '../http/body.js';
 import { requireApiKey } from '../http/auth.js';
@@ -16,7 +16,6 @@ import { createRouter } from '../http/openapi.js';
 import { imageBodyContent, WorkersAiEnvelopeSchema, TopQuerySchema } from '../http/schemas.js';
 import type { AppEnv } from '../http/types.js';
 import { scoreImage } from '../model/classify.js';
-import { decodeLimits } from './predict.js';
 
 export const WORKERS_AI_PATH = '/ai/run/@cf/microsoft/resnet-50';
 /** The hosted model answers with its five best labels. */

@@ -78,21 +78,9 @@ export interface ShapeImage {
   rgba: Uint8Array;
 }
 
-export const BACKGROUND_KINDS = ['plain', 'gradient', 'noise'] as const;
-export type BackgroundKind = (typeof BACKGROUND_KINDS)[number];
-
-/** Knobs for easier variants of the task (a curriculum); the defaults are the full task. */
-export interface ShapeOptions {
-  backgrounds?: readonly BackgroundKind[];
-  /** Shape diameter as a fraction of the side, uniform in [min, max]. */
-  sizeRange?: readonly [number, number];
-  /** Minimum luminance difference between shape and background (0–255). */
-  minContrast?: number;
-}
-
 /** Paints the background: plain, a linear gradient, or noise around a base colour. */
-function paintBackground(rgba: Uint8Array, size: number, random: Random, kinds: readonly BackgroundKind[]): Rgb {
-  const kind = random.pick(kinds);
+function paintBackground(rgba: Uint8Array, size: number, random: Random): Rgb {
+  const kind = random.pick(['plain', 'gradient', 'noise'] as const);
   const a = randomColour(random);
   const b = randomColour(random);
   const angle = random.uniform(0, 2 * Math.PI);
@@ -122,14 +110,12 @@ function paintBackground(rgba: Uint8Array, size: number, random: Random, kinds: 
  * Draws one `label` shape on a `size`×`size` canvas: random colour (kept apart from the background),
  * size 30–75 % of the side, random position and rotation; 4×4 supersampled edges.
  */
-export function drawShape(label: ShapeClass, size: number, random: Random, options: ShapeOptions = {}): ShapeImage {
+export function drawShape(label: ShapeClass, size: number, random: Random): ShapeImage {
   const rgba = new Uint8Array(size * size * 4);
-  const background = paintBackground(rgba, size, random, options.backgrounds ?? BACKGROUND_KINDS);
-  const contrast = options.minContrast ?? 60;
+  const background = paintBackground(rgba, size, random);
   let colour = randomColour(random);
-  for (let tries = 0; tries < 20 && Math.abs(luminance(colour) - luminance(background)) < contrast; tries++) colour = randomColour(random);
-  const [minSize, maxSize] = options.sizeRange ?? [0.3, 0.75];
-  const radius = (random.uniform(minSize, maxSize) * size) / 2;
+  for (let tries = 0; tries < 20 && Math.abs(luminance(colour) - luminance(background)) < 60; tries++) colour = randomColour(random);
+  const radius = (random.uniform(0.3, 0.75) * size) / 2;
   const cx = random.uniform(radius, size - radius);
   const cy = random.uniform(radius, size - radius);
   const rotation = random.uniform(0, 2 * Math.PI);
