@@ -3,9 +3,12 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { parseManifest } from '../src/core/manifest.js';
-import { caffePreprocess, type PreprocessSpec } from '../src/core/preprocess-spec.js';
+import { caffePreprocess, torchPreprocess } from '../src/core/preprocess-spec.js';
 import { publishModel } from './commands/publish.js';
 import { quantizeCommand } from './commands/quantize.js';
+import { TrainInputError, trainCommand } from './commands/train.js';
+import { DEFAULT_CALLBACKS } from './train/callbacks.js';
+import { DEVICE_CHOICES } from './tf/backend.js';
 import { buildDefaultModel } from './default-model.js';
 import { evaluateModel } from './evaluate.js';
 import { writeJsonAtomic } from './files.js';
@@ -18,11 +21,6 @@ const positiveInt = (value: string) => {
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a positive integer, got ${value}`);
   return n;
 };
-
-/** torchvision's ImageNet normalisation (RGB, mean/std on 0..255), resize-then-crop. */
-function torchPreprocess(size: number): PreprocessSpec {
-  return { ...caffePreprocess(size, size), resize: 'center-crop', cropFraction: 0.875, colorOrder: 'RGB', mean: [123.675, 116.28, 103.53], std: [58.395, 57.12, 57.375] };
-}
 
 /** The preprocessing for a model: --manifest, else manifest.json beside it, else --preprocess/--input-size. */
 async function resolveSpec(model: string, o: { manifest?: string; preprocess?: 'caffe' | 'torch'; inputSize?: number }) {
@@ -38,6 +36,24 @@ async function resolveSpec(model: string, o: { manifest?: string; preprocess?: '
   const size = o.inputSize ?? 224;
   return { spec: o.preprocess === 'torch' ? torchPreprocess(size) : caffePreprocess(size, size), labels: undefined, outputKind: undefined };
 }
+
+const nonNegativeInt = (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`expected an integer ≥ 0, got ${value}`);
+  return n;
+};
+
+const nonNegativeNumber = (value: string) => {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`expected a number ≥ 0, got ${value}`);
+  return n;
+};
+
+const fraction = (value: string) => {
+  const n = Number(value);
+  if (!(n > 0 && n < 1)) throw new InvalidArgumentError(`expected a number between 0 and 1, got ${value}`);
+  return n;
+};
 
 const program = new Command('pipeline').description('Train, export, quantize, evaluate and publish ResNet50 classifiers for the edge Worker');
 
@@ -92,6 +108,50 @@ specOptions(
   const { roc_curves: _roc, ...summary } = json;
   process.stdout.write(`${JSON.stringify({ top1: summary.top1, count: summary.count, agreement: summary.agreement, macro_f1: summary.macro_f1, skipped: summary.skipped.length }, null, 2)}\n`);
 });
+
+program
+  .command('train')
+  .description('transfer learning on a folder-per-class data set: stage 1 (frozen trunk) then stage 2 (fine-tuning) → fp32 + int8 ONNX, manifest, metrics, report')
+  .requiredOption('--data <dir>', 'one folder per class (folder name = label) of JPEG/PNG files, or DIR/train/<class> + DIR/val/<class>')
+  .option('--out <dir>', 'output folder: model-fp32.onnx, model-int8.onnx, manifest.json, metrics.json, report.html, checkpoints/', 'runs/train')
+  .option('--val-split <fraction>', 'validation fraction when there is no val/ folder (stratified, seeded)', fraction, 0.2)
+  .option('--input-size <n>', 'square input size in pixels', positiveInt, 224)
+  .option('--weights <source>', 'imagenet (Keras ResNet50 no-top, downloaded once and checksummed), none (random init), or FILE: a Keras .h5 or a torchvision-layout ResNet50 .onnx', 'imagenet')
+  .option('--freeze <n>', 'stage 1: freeze the first n layers (Keras layer indexing; frozen BatchNorm stays in inference mode)', nonNegativeInt, 150)
+  .option('--epochs <n>', 'stage 1 epochs (0 skips the stage)', nonNegativeInt, 10)
+  .option('--lr <rate>', 'stage 1 learning rate (Adam)', nonNegativeNumber, 1e-4)
+  .option('--fine-tune-epochs <n>', 'stage 2 epochs with every layer trainable (0 skips the stage)', nonNegativeInt, 5)
+  .option('--fine-tune-lr <rate>', 'stage 2 learning rate (Adam)', nonNegativeNumber, 1e-5)
+  .option('--batch <n>', 'images per (micro-)batch', positiveInt, 32)
+  .option('--accumulate <n>', 'gradient accumulation: micro-batches summed per optimizer step (effective batch = batch × n)', positiveInt, 1)
+  .option('--l2 <factor>', 'L2 penalty on the head\'s Dense kernels (the recipe uses 0.01)', nonNegativeNumber, 0)
+  .option('--dropout <rate>', 'dropout before the classifier (the recipe uses 0.5)', nonNegativeNumber, 0)
+  .option('--seed <n>', 'seed for the split, initialisation, shuffling and augmentation', nonNegativeInt, 1)
+  .option('--patience <n>', 'early stopping: epochs without val_loss improvement before a stage stops (best weights are restored)', positiveInt, DEFAULT_CALLBACKS.patience)
+  .option('--lr-patience <n>', 'ReduceLROnPlateau: epochs without improvement before the learning rate is cut', positiveInt, DEFAULT_CALLBACKS.lrPatience)
+  .option('--lr-factor <f>', 'ReduceLROnPlateau: factor applied to the learning rate', fraction, DEFAULT_CALLBACKS.lrFactor)
+  .option('--no-augment', 'turn off augmentation (rotation ±20°, shifts 0.2, zoom 0.2, horizontal flip)')
+  .option('--feature-views <n>', 'stage 1: augmented views of each training image whose frozen features are cached (epoch e uses view e mod n; view 0 is unaugmented)', positiveInt, 3)
+  .option('--resume', 'continue from <out>/checkpoints/last.ckpt (after Ctrl-C or a crash) instead of starting again', false)
+  .addOption(new Option('--device <device>', 'auto: a GPU when present (tfjs-node-gpu if installed, else WebGPU via Dawn), else the CPU (tfjs wasm + SIMD). Mixed precision: not available (no fp16 training in tfjs wasm or WebGPU)').choices(DEVICE_CHOICES).default('auto'))
+  .addOption(new Option('--calibration <method>', 'int8 calibration method (on training images)').choices(CALIBRATION_METHODS).default('percentile'))
+  .option('--calibration-images <n>', 'training images used for calibration', positiveInt, 200)
+  .option('--name <name>', 'model name in the manifest', 'resnet50-custom')
+  .option('--model-version <version>', 'model version in the manifest', '1.0.0')
+  .action(async (o) => {
+    try {
+      await trainCommand({
+        data: o.data, out: o.out, valSplit: o.valSplit, inputSize: o.inputSize, weights: o.weights, freeze: o.freeze, epochs: o.epochs, lr: o.lr,
+        fineTuneEpochs: o.fineTuneEpochs, fineTuneLr: o.fineTuneLr, batch: o.batch, accumulate: o.accumulate, l2: o.l2, dropout: o.dropout, seed: o.seed,
+        callbacks: { ...DEFAULT_CALLBACKS, patience: o.patience, lrPatience: o.lrPatience, lrFactor: o.lrFactor }, augment: o.augment, featureViews: o.featureViews,
+        resume: o.resume, device: o.device, calibration: o.calibration, calibrationImages: o.calibrationImages, name: o.name, version: o.modelVersion, log,
+      });
+    } catch (e) {
+      if (!(e instanceof TrainInputError)) throw e;
+      log(`train: ${e.message}`);
+      process.exitCode = 2;
+    }
+  });
 
 program
   .command('publish')

@@ -38,3 +38,8 @@ export function caffePreprocess(width: number, height: number): PreprocessSpec {
     exifOrientation: true,
   };
 }
+
+/** torchvision's ImageNet normalisation (RGB, mean/std on 0..255), resize-then-crop (a torch export's transform). */
+export function torchPreprocess(size: number): PreprocessSpec {
+  return { ...caffePreprocess(size, size), resize: 'center-crop', cropFraction: 0.875, colorOrder: 'RGB', mean: [123.675, 116.28, 103.53], std: [58.395, 57.12, 57.375] };
+}

@@ -65,7 +65,7 @@ function exportConv(state: ExportState, layer: Layer, consumers: Map<string, Lay
   const strides = cfg.strides as number[];
   const { input, pads } = inputWithPads(state, inboundNames(layer)[0], () => true);
   if (cfg.padding === 'same') {
-    const inShape = (layer.inputSpec?.[0]?.shape ?? (layer.input as tfl.SymbolicTensor).shape) as number[];
+    const inShape = (layer.inputSpec?.[0]?.shape ?? (layer.getInputAt(0) as tfl.SymbolicTensor).shape) as number[];
     const [pt, pb] = samePads(inShape[1], kshape[0], strides[0]);
     const [pl, pr] = samePads(inShape[2], kshape[1], strides[1]);
     pads[0] += pt; pads[1] += pl; pads[2] += pb; pads[3] += pr;
@@ -93,7 +93,10 @@ function exportActivation(state: ExportState, name: string, activation: string, 
   else throw new Error(`ONNX export: activation ${activation} is not supported`);
 }
 
-/** Exports a tfjs-layers CNN built from the layer types ResNet50 uses. */
+/**
+ * Exports a tfjs-layers CNN built from the layer types ResNet50 uses. A model ending in a Dense layer gets the
+ * one output `probabilities`; any other model (4-D outputs) gets one NCHW output per output tensor.
+ */
 export function exportToOnnx(m: tfl.LayersModel, { dynamicBatch = true } = {}): ModelProto {
   const state: ExportState = { nodes: [], initializers: [], tensorOf: new Map(), pendingPads: new Map() };
   const consumers = new Map<string, Layer[]>();
@@ -165,13 +168,22 @@ export function exportToOnnx(m: tfl.LayersModel, { dynamicBatch = true } = {}): 
         throw new Error(`ONNX export: layer ${layer.name} of type ${kind} is not supported`);
     }
   }
-  if (state.tensorOf.get(outputLayer) !== OUTPUT_NAME) throw new Error('ONNX export: the output layer must be a Dense layer');
   const batch = dynamicBatch ? 'batch' : 1;
+  let outputs;
+  if (state.tensorOf.get(outputLayer) === OUTPUT_NAME) {
+    outputs = [valueInfo(OUTPUT_NAME, [batch, classes])];
+  } else {
+    // A feature extractor (e.g. the frozen prefix of a transfer-learning run): NCHW outputs named by tensor.
+    outputs = m.outputs.map((t) => {
+      const [, oh, ow, oc] = t.shape as number[];
+      return valueInfo(state.tensorOf.get(t.sourceLayer.name)!, [batch, oc, oh, ow]);
+    });
+  }
   return model({
     name: m.name,
     node: state.nodes,
     initializer: state.initializers,
     input: [valueInfo(INPUT_NAME, [batch, c, h, w])],
-    output: [valueInfo(OUTPUT_NAME, [batch, classes])],
+    output: outputs,
   });
 }

@@ -1,7 +1,9 @@
 /**
  * @module The one place the pipeline sets up TensorFlow.js: gradients, our missing wasm kernels, the backend.
- * `cpu` here means tfjs' wasm backend (XNNPACK, SIMD) with our conv gradient kernels; `gpu` is WebGPU via
- * Dawn when a hardware adapter exists.
+ * `cpu` means tfjs' wasm backend (XNNPACK, SIMD) with our conv gradient kernels; `gpu` means
+ * tfjs-node-gpu's CUDA backend when the user installed that package, else WebGPU through Dawn (the `webgpu`
+ * package: Vulkan on Linux, Metal on macOS, D3D12 on Windows) on a hardware adapter. `auto` takes a GPU
+ * when there is one and the CPU otherwise.
  */
 // The union package registers every gradient and the cpu backend; its ESM sub-packages cannot be imported
 // piecemeal under Node (directory imports).
@@ -10,13 +12,94 @@ import '@tensorflow/tfjs-backend-wasm';
 import { registerConvGradientKernels } from './conv-gradient-kernels.js';
 
 export type TfBackendName = 'wasm' | 'cpu';
+export const DEVICE_CHOICES = ['auto', 'cpu', 'gpu'] as const;
+export type DeviceChoice = (typeof DEVICE_CHOICES)[number];
 
-/** Selects a tfjs backend (registering the wasm gradient kernels first) and returns its name. */
+export interface GpuAdapterInfo {
+  vendor: string;
+  architecture: string;
+  description: string;
+  /** Dawn's adapter type: 'discrete GPU', 'integrated GPU', 'CPU' or 'unknown'. */
+  type: string;
+  backend: string;
+}
+
+/** Software rasterisers that Dawn may offer as an adapter: they are not a GPU. */
+const SOFTWARE_ADAPTER = /swiftshader|llvmpipe|lavapipe|software|basic render/i;
+
+type DawnAdapter = { info?: Record<string, unknown>; features: Set<string> };
+
+/** Looks for a hardware WebGPU adapter through Dawn; null when none (or the package cannot load). */
+export async function findHardwareGpu(log: (s: string) => void = () => {}): Promise<GpuAdapterInfo | null> {
+  let dawn: typeof import('webgpu');
+  try {
+    dawn = await import('webgpu');
+  } catch (e) {
+    log(`gpu: the webgpu package is not usable here (${(e as Error).message.split('\n')[0]})`);
+    return null;
+  }
+  Object.assign(globalThis, dawn.globals);
+  const g = globalThis as unknown as { navigator?: { gpu?: unknown } };
+  if (!g.navigator?.gpu) {
+    const gpu = dawn.create([]);
+    if (g.navigator) Object.defineProperty(g.navigator, 'gpu', { value: gpu, configurable: true });
+    else Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true });
+  }
+  const gpu = g.navigator!.gpu as { requestAdapter(o: object): Promise<DawnAdapter | null> };
+  const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  if (!adapter) return null;
+  const info = adapter.info ?? {};
+  const result: GpuAdapterInfo = {
+    vendor: String(info.vendor ?? ''),
+    architecture: String(info.architecture ?? ''),
+    description: String(info.description ?? ''),
+    type: String(info.adapterType ?? info.type ?? 'unknown'),
+    backend: String(info.backendType ?? ''),
+  };
+  const software = info.isFallbackAdapter === true || /cpu/i.test(result.type) || SOFTWARE_ADAPTER.test(`${result.description} ${result.architecture}`);
+  if (software) {
+    log(`gpu: only a software adapter (${result.description || result.type}); not using it`);
+    return null;
+  }
+  return result;
+}
+
+/** tfjs-node-gpu's CUDA backend, when the user installed it (it is not a dependency: it downloads libtensorflow). */
+async function tryTfjsNodeGpu(): Promise<boolean> {
+  try {
+    await import(/* optional */ '@tensorflow/tfjs-node-gpu' as string);
+    return tf.findBackendFactory('tensorflow') !== null && (await tf.setBackend('tensorflow'));
+  } catch {
+    return false;
+  }
+}
+
+async function useWebGpu(): Promise<boolean> {
+  await import('@tensorflow/tfjs-backend-webgpu'); // registers only once navigator.gpu exists
+  return tf.findBackendFactory('webgpu') !== null && (await tf.setBackend('webgpu'));
+}
+
+/** Selects a tfjs backend by name (the wasm one with our gradient kernels) and returns its name. */
 export async function useBackend(name: TfBackendName = 'wasm'): Promise<string> {
   if (name === 'wasm') registerConvGradientKernels('wasm');
   if (!(await tf.setBackend(name))) throw new Error(`tfjs backend ${name} could not be initialised`);
   await tf.ready();
   return tf.getBackend();
+}
+
+/** `--device`: a GPU backend for 'gpu' (or 'auto' when one is found), else the wasm backend. Returns the tfjs name. */
+export async function selectDevice(choice: DeviceChoice, log: (s: string) => void = () => {}): Promise<string> {
+  if (choice !== 'cpu') {
+    if (await tryTfjsNodeGpu()) return tf.getBackend();
+    const adapter = await findHardwareGpu(log);
+    if (adapter && (await useWebGpu())) {
+      await tf.ready();
+      log(`gpu: WebGPU on ${adapter.description || adapter.vendor} (${adapter.type}, ${adapter.backend})`);
+      return tf.getBackend();
+    }
+    if (choice === 'gpu') throw new Error('--device gpu: no GPU found (no tfjs-node-gpu, and Dawn offers no hardware WebGPU adapter); use --device auto or cpu');
+  }
+  return useBackend('wasm');
 }
 
 export { tf };

@@ -1,0 +1,334 @@
+/**
+ * @module `pipeline train`: the reference recipe's transfer learning in Node. Data (folder per class, seeded
+ * stratified split) → ResNet50 with the recipe's head and pretrained weights → stage 1: the first `freeze`
+ * layers frozen, their features computed once natively and the rest trained on them → stage 2: everything
+ * unfrozen at a lower learning rate on augmented images → best weights → fp32 ONNX → int8 (calibrated on
+ * training images) → metrics, manifest and an HTML report.
+ */
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { caffePreprocess, torchPreprocess, type PreprocessSpec } from '../../src/core/preprocess-spec.js';
+import { hasSplitFolders, readFolderDataset, type LabelledFile } from '../data/folder.js';
+import { loadImageTensors, type LoadedSet } from '../data/load.js';
+import { seededRandom } from '../data/random.js';
+import { agreement, predictAll } from '../evaluate.js';
+import { sha256OfBytes, writeFileAtomic, writeJsonAtomic } from '../files.js';
+import { buildManifest } from '../manifest-writer.js';
+import { classificationMetrics } from '../metrics.js';
+import type { CalibrationMethod } from '../onnx/calibrate.js';
+import { exportToOnnx } from '../onnx/export.js';
+import { encodeModel } from '../onnx/proto.js';
+import { quantizeStatic } from '../onnx/quantize.js';
+import { buildResNet50 } from '../model/resnet50.js';
+import { writeReport, type WorstMistake } from '../report/html.js';
+import { selectDevice, type DeviceChoice } from '../tf/backend.js';
+import { RECIPE_AUGMENTATION, type AugmentOptions } from '../train/augment.js';
+import { makeBatch } from '../train/batches.js';
+import { afterEpoch, initialCallbackState, type CallbackOptions, type CallbackState } from '../train/callbacks.js';
+import { disposeCheckpoint, readCheckpoint, restoreWeights, saveCheckpoint } from '../train/checkpoint.js';
+import { computeFeatures, readFeatureBatch, type FeatureCache } from '../train/features.js';
+import { freezeLayers, splitAtFrozenBoundary, unfreezeForFineTuning } from '../train/freeze.js';
+import { evaluateSource, trainEpoch, type BatchSource } from '../train/loop.js';
+import { stratifiedSplit } from '../train/split.js';
+import { loadPretrained } from '../weights/pretrained.js';
+
+export interface TrainOptions {
+  data: string;
+  out: string;
+  valSplit: number;
+  inputSize: number;
+  weights: string;
+  freeze: number;
+  epochs: number;
+  lr: number;
+  fineTuneEpochs: number;
+  fineTuneLr: number;
+  batch: number;
+  accumulate: number;
+  l2: number;
+  dropout: number;
+  seed: number;
+  callbacks: CallbackOptions;
+  augment: boolean;
+  featureViews: number;
+  resume: boolean;
+  device: DeviceChoice;
+  calibration: CalibrationMethod;
+  calibrationImages: number;
+  name: string;
+  version: string;
+  log: (line: string) => void;
+}
+
+export interface EpochRecord {
+  stage: 1 | 2;
+  epoch: number;
+  loss: number;
+  accuracy: number;
+  val_loss: number;
+  val_accuracy: number;
+  learning_rate: number;
+  seconds: number;
+}
+
+/** What a checkpoint carries besides weights: enough to continue exactly where the last epoch ended. */
+interface RunState {
+  fingerprint: string;
+  stage: 1 | 2;
+  /** Epochs completed in `stage`. */
+  epochsDone: number;
+  /** The stage stopped early (a resume with more epochs does not reopen it). */
+  stageFinished: boolean;
+  callbacks: CallbackState;
+  history: EpochRecord[];
+}
+
+/** Thrown for bad data or options: the CLI prints the message, not a stack. */
+export class TrainInputError extends Error {}
+
+interface Data {
+  labels: string[];
+  train: LoadedSet;
+  val: LoadedSet;
+}
+
+async function loadData(o: TrainOptions, spec: PreprocessSpec): Promise<Data> {
+  let trainFiles: LabelledFile[];
+  let valFiles: LabelledFile[];
+  let labels: string[];
+  if (await hasSplitFolders(o.data)) {
+    const train = await readFolderDataset(join(o.data, 'train'));
+    const val = await readFolderDataset(join(o.data, 'val'), train.labels).catch(() => null);
+    labels = train.labels;
+    if (train.emptyClasses.length) throw new TrainInputError(`empty classes in ${o.data}/train: ${train.emptyClasses.join(', ')}`);
+    trainFiles = train.files;
+    valFiles = val?.files ?? [];
+    if (valFiles.length === 0) ({ train: trainFiles, val: valFiles } = stratifiedSplit(train.files, o.valSplit, o.seed));
+  } else {
+    const all = await readFolderDataset(o.data);
+    labels = all.labels;
+    if (all.emptyClasses.length) throw new TrainInputError(`empty classes in ${o.data}: ${all.emptyClasses.join(', ')} (every class folder needs at least one JPEG or PNG)`);
+    ({ train: trainFiles, val: valFiles } = stratifiedSplit(all.files, o.valSplit, o.seed));
+  }
+  if (labels.length < 2) throw new TrainInputError(`${o.data} has ${labels.length} class folder(s); a classifier needs at least 2`);
+  const train = await loadImageTensors(trainFiles, spec);
+  const val = await loadImageTensors(valFiles, spec);
+  const skipped = train.skipped.length + val.skipped.length;
+  if (skipped > 0) o.log(`data: skipped ${skipped} unreadable file(s), e.g. ${[...train.skipped, ...val.skipped][0]!.path}: ${[...train.skipped, ...val.skipped][0]!.reason}`);
+  if (train.tensors.length === 0 || val.tensors.length === 0) throw new TrainInputError(`no decodable images left for ${train.tensors.length === 0 ? 'training' : 'validation'}`);
+  o.log(`data: ${labels.length} classes (${labels.join(', ')}), ${train.tensors.length} training and ${val.tensors.length} validation images`);
+  return { labels, train, val };
+}
+
+/** Image batches (stage 2, or stage 1 with nothing frozen): augmented when training. */
+function imageSource(set: LoadedSet, spec: PreprocessSpec, classes: number, augment: AugmentOptions | null, random: ReturnType<typeof seededRandom>): BatchSource {
+  const tensorSet = { tensors: set.tensors, labels: set.labels, width: spec.width, height: spec.height, classes };
+  return {
+    count: set.tensors.length,
+    batch: (indices, training) => {
+      const { x, y } = makeBatch(tensorSet, indices, training ? augment : null, random);
+      return { xs: [x], y };
+    },
+  };
+}
+
+/** Cached-feature batches (stage 1): epoch e reads augmented view e mod views. */
+function featureSource(caches: FeatureCache[], labels: number[], classes: number, view: () => number): BatchSource {
+  return {
+    count: labels.length,
+    batch: (indices) => {
+      const cache = caches[view() % caches.length]!;
+      const parts = readFeatureBatch(cache, indices);
+      const xs = parts.map((p, k) => tf.tensor4d(p, [indices.length, ...cache.shapes[k]!.shape]));
+      const y = tf.oneHot(tf.tensor1d(indices.map((i) => labels[i]!), 'int32'), classes).toFloat() as tf.Tensor2D;
+      return { xs, y };
+    },
+  };
+}
+
+const fingerprintOf = (o: TrainOptions, data: Data) =>
+  sha256OfBytes(
+    new TextEncoder().encode(
+      JSON.stringify({
+        files: data.train.paths,
+        val: data.val.paths,
+        labels: data.labels,
+        o: [o.inputSize, o.weights, o.freeze, o.batch, o.accumulate, o.l2, o.dropout, o.seed, o.augment, o.featureViews],
+      }),
+    ),
+  );
+
+export interface TrainResult {
+  metrics: Record<string, unknown>;
+  history: EpochRecord[];
+  outDir: string;
+}
+
+export async function trainCommand(o: TrainOptions): Promise<TrainResult> {
+  const { log } = o;
+  const spec = o.weights.toLowerCase().endsWith('.onnx') ? torchPreprocess(o.inputSize) : caffePreprocess(o.inputSize, o.inputSize);
+  const data = await loadData(o, spec);
+  const classes = data.labels.length;
+  const backend = await selectDevice(o.device, log);
+  log(`device: tfjs ${backend} backend`);
+  await mkdir(o.out, { recursive: true });
+  const checkpoints = join(o.out, 'checkpoints');
+  const lastPath = join(checkpoints, 'last.ckpt');
+  const bestPath = join(checkpoints, 'best.ckpt');
+  const fingerprint = fingerprintOf(o, data);
+
+  const model = buildResNet50({ inputSize: o.inputSize, classes, dropout: o.dropout, seed: o.seed });
+  let state: RunState = { fingerprint, stage: 1, epochsDone: 0, stageFinished: false, callbacks: initialCallbackState(o.lr), history: [] };
+  let resumedOptimizer: Array<{ name: string; tensor: tf.Tensor }> | null = null;
+  const last = o.resume ? await readCheckpoint<RunState>(lastPath) : null;
+  if (o.resume && !last) log(`resume: no checkpoint in ${checkpoints}, starting fresh`);
+  if (last) {
+    if (last.state.fingerprint !== fingerprint) throw new TrainInputError(`--resume: ${lastPath} was written for other data or options; remove it or run without --resume`);
+    restoreWeights(model, last.weights);
+    state = last.state;
+    resumedOptimizer = last.optimizer;
+    tf.dispose([...last.weights.values()]);
+    log(`resume: stage ${state.stage}, ${state.epochsDone} epoch(s) done, best val loss ${state.callbacks.bestValLoss.toFixed(4)}`);
+  } else {
+    await rm(checkpoints, { recursive: true, force: true });
+    await loadPretrained(model, o.weights, log);
+  }
+
+  let interrupted = false;
+  const onSigint = () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    log('\ninterrupted: finishing this step; the last completed epoch is checkpointed (continue with --resume)');
+  };
+  process.on('SIGINT', onSigint);
+  const random = (stage: number, epoch: number) => seededRandom(o.seed * 1000 + stage * 100 + epoch);
+
+  const runStage = async (stage: 1 | 2, trainModel: tf.LayersModel, epochs: number, source: BatchSource, val: BatchSource, onEpoch: (e: number) => void) => {
+    if (state.stage > stage || (state.stage === stage && (state.stageFinished || state.epochsDone >= epochs))) return;
+    if (state.stage < stage) state = { ...state, stage, epochsDone: 0, stageFinished: false, callbacks: initialCallbackState(stage === 1 ? o.lr : o.fineTuneLr, state.callbacks.bestValLoss, state.callbacks.bestAt) };
+    const optimizer = tf.train.adam(state.callbacks.learningRate);
+    if (resumedOptimizer) {
+      await optimizer.setWeights(resumedOptimizer);
+      resumedOptimizer = null;
+    }
+    for (let epoch = state.epochsDone; epoch < epochs; epoch++) {
+      onEpoch(epoch);
+      const title = `stage ${stage} epoch ${epoch + 1}/${epochs}`;
+      const fit = trainEpoch({ model: trainModel, optimizer, source, batchSize: o.batch, accumulate: o.accumulate, learningRate: state.callbacks.learningRate, l2: o.l2, random: random(stage, epoch), title, interrupted: () => interrupted });
+      if (!fit.completed) break;
+      const v = evaluateSource(trainModel, val, o.batch);
+      const record: EpochRecord = { stage, epoch: epoch + 1, loss: fit.loss, accuracy: fit.accuracy, val_loss: v.loss, val_accuracy: v.accuracy, learning_rate: state.callbacks.learningRate, seconds: fit.seconds };
+      const decision = afterEpoch(state.callbacks, v.loss, { stage, epoch: epoch + 1 }, o.callbacks);
+      state = { ...state, epochsDone: epoch + 1, callbacks: decision.state, history: [...state.history, record] };
+      log(`${title}: loss ${fit.loss.toFixed(4)} acc ${fit.accuracy.toFixed(3)} · val_loss ${v.loss.toFixed(4)} val_acc ${v.accuracy.toFixed(3)} · lr ${record.learning_rate.toExponential(1)} · ${fit.seconds.toFixed(1)} s${decision.saveBest ? ' · best' : ''}${decision.reducedLearningRate ? ` · lr → ${decision.state.learningRate.toExponential(1)}` : ''}`);
+      if (decision.saveBest) await saveCheckpoint(bestPath, model, null, state);
+      if (decision.stop) state = { ...state, stageFinished: true };
+      await saveCheckpoint(lastPath, model, optimizer, state);
+      if (decision.stop) {
+        log(`early stopping: no val_loss improvement in ${o.callbacks.patience} epochs`);
+        break;
+      }
+    }
+    optimizer.dispose();
+  };
+
+  const valImages = imageSource(data.val, spec, classes, null, random(0, 0));
+  // Stage 1: frozen prefix computed once (natively), trainable rest on its cached features.
+  const stageOneLeft = state.stage === 1 && !state.stageFinished && state.epochsDone < o.epochs;
+  if (o.epochs > 0 && stageOneLeft) {
+    freezeLayers(model, o.freeze);
+    if (o.freeze > 0) {
+      const split = splitAtFrozenBoundary(model, o.freeze);
+      const featureDir = join(o.out, 'cache', fingerprint.slice(0, 16));
+      const views = Math.max(1, o.featureViews);
+      log(`stage 1: caching the frozen layers' features (${split.frontier.map((t) => t.sourceLayer.name).join(', ')}) for ${views} view(s) of ${data.train.tensors.length} images with onnxruntime-node`);
+      const started = Date.now();
+      const caches: FeatureCache[] = [];
+      for (let v = 0; v < views; v++) {
+        const augment = o.augment && v > 0 ? RECIPE_AUGMENTATION : null;
+        caches.push(await computeFeatures({ prefix: split.prefix, frontier: split.frontier, tensors: data.train.tensors, width: spec.width, height: spec.height, augment, random: random(9, v), file: join(featureDir, `train-view${v}.f32`) }));
+      }
+      const valCache = await computeFeatures({ prefix: split.prefix, frontier: split.frontier, tensors: data.val.tensors, width: spec.width, height: spec.height, augment: null, random: random(9, 99), file: join(featureDir, 'val.f32') });
+      log(`stage 1: features ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      let currentEpoch = 0;
+      await runStage(1, split.suffix, o.epochs, featureSource(caches, data.train.labels, classes, () => currentEpoch), featureSource([valCache], data.val.labels, classes, () => 0), (e) => (currentEpoch = e));
+    } else {
+      await runStage(1, model, o.epochs, imageSource(data.train, spec, classes, o.augment ? RECIPE_AUGMENTATION : null, random(1, 0)), valImages, () => {});
+    }
+  }
+  // Stage 2: everything trainable (frozen BN stays in inference mode), lower learning rate, augmented images.
+  if (o.fineTuneEpochs > 0 && !interrupted) {
+    unfreezeForFineTuning(model, o.freeze);
+    await runStage(2, model, o.fineTuneEpochs, imageSource(data.train, spec, classes, o.augment ? RECIPE_AUGMENTATION : null, random(2, 0)), valImages, () => {});
+  }
+  process.off('SIGINT', onSigint);
+  if (interrupted) throw new TrainInputError(`interrupted; continue with --resume (checkpoint: ${lastPath})`);
+
+  const best = await readCheckpoint<RunState>(bestPath);
+  if (best) {
+    restoreWeights(model, best.weights);
+    disposeCheckpoint(best);
+    log(`restored the best weights (stage ${state.callbacks.bestAt?.stage}, epoch ${state.callbacks.bestAt?.epoch}, val_loss ${state.callbacks.bestValLoss.toFixed(4)})`);
+  }
+  return finish(o, model, spec, data, state.history, state.callbacks);
+}
+
+/** Export, quantize, evaluate, and write every output file. */
+async function finish(o: TrainOptions, model: tf.LayersModel, spec: PreprocessSpec, data: Data, history: EpochRecord[], callbacks: CallbackState): Promise<TrainResult> {
+  const { log } = o;
+  const fp32Bytes = encodeModel(exportToOnnx(model));
+  await writeFileAtomic(join(o.out, 'model-fp32.onnx'), fp32Bytes);
+  const step = Math.max(1, Math.floor(data.train.tensors.length / o.calibrationImages));
+  const calibration = data.train.tensors.filter((_, i) => i % step === 0).slice(0, o.calibrationImages);
+  log(`quantize: ${o.calibration} calibration on ${calibration.length} training images`);
+  const { model: int8, summary } = await quantizeStatic(exportToOnnx(model), calibration, [1, 3, spec.height, spec.width], { method: o.calibration });
+  const int8Bytes = encodeModel(int8);
+  await writeFileAtomic(join(o.out, 'model-int8.onnx'), int8Bytes);
+
+  const p32 = await predictAll(fp32Bytes, data.val.tensors, spec);
+  const p8 = await predictAll(int8Bytes, data.val.tensors, spec);
+  const int8Metrics = classificationMetrics(data.val.labels, p8.predicted, p8.scores, data.labels.length);
+  const fp32Metrics = classificationMetrics(data.val.labels, p32.predicted, p32.scores, data.labels.length);
+  const metrics = {
+    labels: data.labels,
+    count: data.val.tensors.length,
+    accuracy: int8Metrics.top1,
+    accuracy_fp32: fp32Metrics.top1,
+    agreement_fp32_int8: agreement(p8.predicted, p32.predicted),
+    macro_f1: int8Metrics.macro_f1,
+    per_class: Object.fromEntries(data.labels.map((l, i) => [l, int8Metrics.per_class[i]])),
+    confusion_matrix: int8Metrics.confusion_matrix,
+    roc_curves: Object.fromEntries(data.labels.map((l, i) => [l, int8Metrics.roc_curves[i]])),
+    roc_auc: Object.fromEntries(data.labels.map((l, i) => [l, int8Metrics.per_class[i]!.roc_auc])),
+    best: callbacks.bestAt,
+    best_val_loss: callbacks.bestValLoss,
+    skipped: [...data.train.skipped, ...data.val.skipped],
+    history,
+  };
+  await writeJsonAtomic(join(o.out, 'metrics.json'), metrics);
+
+  const manifest = buildManifest({
+    name: o.name,
+    version: o.version,
+    file: 'model-int8.onnx',
+    bytes: int8Bytes,
+    sha256: sha256OfBytes(int8Bytes),
+    preprocess: spec,
+    labels: data.labels,
+    quantization: summary,
+    metrics: { val_count: metrics.count, val_top1_int8: metrics.accuracy, val_top1_fp32: metrics.accuracy_fp32, val_agreement: metrics.agreement_fp32_int8, val_macro_f1: metrics.macro_f1 },
+    reference: { file: 'model-fp32.onnx', sha256: sha256OfBytes(fp32Bytes), bytes: fp32Bytes.byteLength },
+  });
+  await writeJsonAtomic(join(o.out, 'manifest.json'), manifest);
+
+  const worst: WorstMistake[] = data.val.labels
+    .map((truth, i) => ({ i, truth, predicted: p8.predicted[i]!, confidence: p8.scores[i]![p8.predicted[i]!]! }))
+    .filter((m) => m.predicted !== m.truth)
+    .sort((a, b) => b.confidence - a.confidence)
+    .slice(0, 12)
+    .map((m) => ({ path: data.val.paths[m.i]!, truth: data.labels[m.truth]!, predicted: data.labels[m.predicted]!, confidence: m.confidence }));
+  await writeReport(join(o.out, 'report.html'), { title: `${o.name} ${o.version}`, labels: data.labels, metrics: int8Metrics, accuracyFp32: fp32Metrics.top1, agreement: metrics.agreement_fp32_int8, history, worst, readImage: (p) => readFile(p) });
+  log(`done: val top-1 int8 ${metrics.accuracy.toFixed(3)} (fp32 ${metrics.accuracy_fp32.toFixed(3)}, agreement ${metrics.agreement_fp32_int8.toFixed(3)}); outputs in ${o.out}/`);
+  return { metrics, history, outDir: o.out };
+}

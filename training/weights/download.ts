@@ -1,0 +1,75 @@
+/**
+ * @module Downloading pretrained weights once: streamed to a temporary file, size and digest checked, then
+ * renamed into the cache. A failed or tampered download leaves nothing behind; a cached file is re-checked.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+
+export interface PinnedFile {
+  url: string;
+  /** Expected digest, hex, and its algorithm (the upstream pin). */
+  digest: string;
+  algorithm: 'sha256' | 'md5';
+  bytes: number;
+  fileName: string;
+}
+
+/**
+ * keras-applications' ResNet50 ImageNet weights without the top. Keras pins this file by md5 (and its size
+ * is fixed); that is the only published checksum, so it is the one we verify.
+ */
+export const KERAS_RESNET50_NOTOP: PinnedFile = {
+  url: 'https://storage.googleapis.com/tensorflow/keras-applications/resnet/resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5',
+  digest: '4d473c1dd8becc155b73f8504c6f6626',
+  algorithm: 'md5',
+  bytes: 94_765_736,
+  fileName: 'resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5',
+};
+
+export const weightsCacheDir = () => process.env.EDGE_RESNET_CACHE ?? join(homedir(), '.cache', 'edge-resnet', 'weights');
+
+export class ChecksumError extends Error {
+  readonly code = 'checksum_mismatch';
+}
+
+async function digestOf(path: string, algorithm: PinnedFile['algorithm']): Promise<string> {
+  const hash = createHash(algorithm);
+  await pipeline(createReadStream(path), hash);
+  return hash.digest('hex');
+}
+
+/** Returns the cached file's path, downloading it first when absent or damaged. */
+export async function fetchPinned(file: PinnedFile, cacheDir = weightsCacheDir(), log: (s: string) => void = () => {}): Promise<string> {
+  const target = join(cacheDir, file.fileName);
+  const cached = await stat(target).catch(() => null);
+  if (cached?.size === file.bytes && (await digestOf(target, file.algorithm)) === file.digest) return target;
+  if (cached) log(`cached ${target} does not match its checksum: downloading again`);
+  await mkdir(dirname(target), { recursive: true });
+  const tmp = `${target}.part-${process.pid}`;
+  try {
+    log(`downloading ${file.url}`);
+    const response = await fetch(file.url);
+    if (!response.ok || !response.body) throw new Error(`download of ${file.url} failed: HTTP ${response.status}`);
+    const hash = createHash(file.algorithm);
+    let received = 0;
+    const body = Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>);
+    body.on('data', (chunk: Buffer) => {
+      hash.update(chunk);
+      received += chunk.length;
+    });
+    await pipeline(body, createWriteStream(tmp));
+    const digest = hash.digest('hex');
+    if (received !== file.bytes || digest !== file.digest) {
+      throw new ChecksumError(`${file.url}: got ${received} bytes with ${file.algorithm} ${digest}, expected ${file.bytes} bytes with ${file.digest}`);
+    }
+    await rename(tmp, target);
+    return target;
+  } finally {
+    await rm(tmp, { force: true });
+  }
+}
