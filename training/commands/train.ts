@@ -215,9 +215,9 @@ export async function trainCommand(o: TrainOptions): Promise<TrainResult> {
     for (let epoch = state.epochsDone; epoch < epochs; epoch++) {
       onEpoch(epoch);
       const title = `stage ${stage} epoch ${epoch + 1}/${epochs}`;
-      const fit = trainEpoch({ model: trainModel, optimizer, source, batchSize: o.batch, accumulate: o.accumulate, learningRate: state.callbacks.learningRate, l2: o.l2, random: random(stage, epoch), title, interrupted: () => interrupted });
+      const fit = await trainEpoch({ model: trainModel, optimizer, source, batchSize: o.batch, accumulate: o.accumulate, learningRate: state.callbacks.learningRate, l2: o.l2, random: random(stage, epoch), title, interrupted: () => interrupted });
       if (!fit.completed) break;
-      const v = evaluateSource(trainModel, val, o.batch);
+      const v = await evaluateSource(trainModel, val, o.batch);
       const record: EpochRecord = { stage, epoch: epoch + 1, loss: fit.loss, accuracy: fit.accuracy, val_loss: v.loss, val_accuracy: v.accuracy, learning_rate: state.callbacks.learningRate, seconds: fit.seconds };
       const decision = afterEpoch(state.callbacks, v.loss, { stage, epoch: epoch + 1 }, o.callbacks);
       state = { ...state, epochsDone: epoch + 1, callbacks: decision.state, history: [...state.history, record] };
@@ -240,6 +240,7 @@ export async function trainCommand(o: TrainOptions): Promise<TrainResult> {
     freezeLayers(model, o.freeze);
     if (o.freeze > 0) {
       const split = splitAtFrozenBoundary(model, o.freeze);
+      await prefetchWeights(split.prefix);
       const featureDir = join(o.out, 'cache', fingerprint.slice(0, 16));
       const views = Math.max(1, o.featureViews);
       log(`stage 1: caching the frozen layers' features (${split.frontier.map((t) => t.sourceLayer.name).join(', ')}) for ${views} view(s) of ${data.train.tensors.length} images with onnxruntime-node`);
@@ -274,9 +275,13 @@ export async function trainCommand(o: TrainOptions): Promise<TrainResult> {
   return finish(o, model, spec, data, state.history, state.callbacks);
 }
 
+/** Brings every weight to the CPU asynchronously first (a GPU backend cannot read synchronously, and the export does). */
+const prefetchWeights = (model: tf.LayersModel) => Promise.all(model.weights.map((w) => w.read().data()));
+
 /** Export, quantize, evaluate, and write every output file. */
 async function finish(o: TrainOptions, model: tf.LayersModel, spec: PreprocessSpec, data: Data, history: EpochRecord[], callbacks: CallbackState): Promise<TrainResult> {
   const { log } = o;
+  await prefetchWeights(model);
   const fp32Bytes = encodeModel(exportToOnnx(model));
   await writeFileAtomic(join(o.out, 'model-fp32.onnx'), fp32Bytes);
   const step = Math.max(1, Math.floor(data.train.tensors.length / o.calibrationImages));

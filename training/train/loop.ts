@@ -52,7 +52,7 @@ export function trainableVariables(model: tf.LayersModel): tf.Variable[] {
 }
 
 /** Runs one shuffled pass over the source. */
-export function trainEpoch(o: EpochOptions): EpochMetrics {
+export async function trainEpoch(o: EpochOptions): Promise<EpochMetrics> {
   const started = Date.now();
   const { model, optimizer, source, batchSize } = o;
   (optimizer as unknown as { learningRate: number }).learningRate = o.learningRate;
@@ -79,15 +79,17 @@ export function trainEpoch(o: EpochOptions): EpochMetrics {
     if (o.interrupted?.()) break;
     const indices = order.slice(step * batchSize, (step + 1) * batchSize);
     const { xs, y } = source.batch(indices, true);
-    let hits = 0;
+    let hitsTensor: tf.Tensor | null = null;
     const { value, grads } = tf.variableGrads(() => {
       const p = apply(model, xs, true);
-      hits = correctCount(y, p).dataSync()[0]!;
+      hitsTensor = tf.keep(correctCount(y, p));
       let loss = crossEntropy(y, p);
       for (const k of l2Kernels) loss = tf.add(loss, tf.mul(o.l2, tf.sum(tf.square(k)))) as tf.Scalar;
       return loss;
     }, variables);
-    const lossValue = value.dataSync()[0]!;
+    // Asynchronous reads: a GPU backend cannot read synchronously under Node (WebGPU's readSync needs a canvas).
+    const [lossValue, hits] = (await Promise.all([value.data(), hitsTensor!.data()])).map((d) => d[0]!) as [number, number];
+    tf.dispose(hitsTensor!);
     if (pending) {
       const sums: Record<string, tf.Tensor> = {};
       for (const [k, g] of Object.entries(grads)) sums[k] = tf.add(pending[k]!, g);
@@ -116,17 +118,18 @@ export interface Evaluation {
 }
 
 /** Validation loss and accuracy in inference mode. */
-export function evaluateSource(model: tf.LayersModel, source: BatchSource, batchSize: number): Evaluation {
+export async function evaluateSource(model: tf.LayersModel, source: BatchSource, batchSize: number): Promise<Evaluation> {
   let lossSum = 0;
   let correct = 0;
   for (let start = 0; start < source.count; start += batchSize) {
     const indices = Array.from({ length: Math.min(batchSize, source.count - start) }, (_, i) => start + i);
     const { xs, y } = source.batch(indices, false);
-    const [loss, hits] = tf.tidy(() => {
+    const [lossT, hitsT] = tf.tidy(() => {
       const p = apply(model, xs, false);
-      return [crossEntropy(y, p).dataSync()[0]!, correctCount(y, p).dataSync()[0]!];
+      return [crossEntropy(y, p), correctCount(y, p)];
     });
-    tf.dispose([y, ...xs]);
+    const [loss, hits] = (await Promise.all([lossT.data(), hitsT.data()])).map((d) => d[0]!) as [number, number];
+    tf.dispose([y, lossT, hitsT, ...xs]);
     lossSum += loss * indices.length;
     correct += hits;
   }
