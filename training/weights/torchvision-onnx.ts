@@ -81,6 +81,19 @@ export async function readTorchvisionOnnx(path: string): Promise<LayerWeights> {
           { shape: [cout], data: new Float32Array(cout).fill(1 - KERAS_BN_EPSILON) },
         ]);
       }
+    } else if (n.opType === 'Gemm') {
+      // The classifier `fc`: torch stores [out, in] with transB = 1; Keras' Dense kernel is [in, out].
+      const w = inits.get(n.input![1]!);
+      const b = n.input![2] ? inits.get(n.input![2]) : undefined;
+      const module = moduleOf(n, n.input![1]);
+      if (!w || module !== 'fc') continue;
+      const [rows, cols] = dims(w) as [number, number];
+      const transB = n.attribute?.find((a) => a.name === 'transB')?.i;
+      const v = readFloats(w);
+      const [inF, outF] = Number(transB ?? 0) === 1 ? [cols, rows] : [rows, cols];
+      const kernel = new Float32Array(v.length);
+      for (let i = 0; i < inF; i++) for (let o = 0; o < outF; o++) kernel[i * outF + o] = Number(transB ?? 0) === 1 ? v[o * inF + i]! : v[i * outF + o]!;
+      weights.set('predictions', [{ shape: [inF, outF], data: kernel }, { shape: [outF], data: b ? readFloats(b) : new Float32Array(outF) }]);
     } else if (n.opType === 'BatchNormalization') {
       const [, scale, bias, mean, variance] = n.input!.map((i) => inits.get(i));
       const conv = convByOutput.get(n.input![0]!);

@@ -1,0 +1,215 @@
+/**
+ * Pretrained-weight importers on fixtures this test writes in the published layouts: a Keras weights .h5
+ * (h5wasm; `layer_names`, per-layer `weight_names`, datasets at `<layer>/<layer>/kernel:0`) and a
+ * torchvision ResNet50 ONNX export in both common forms (BatchNormalization nodes with module-named
+ * initializers; BN folded into Conv biases with anonymous initializers and scoped node names). The fixtures
+ * use Keras v1 strides so the imported network must reproduce the fixture's outputs exactly.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import h5wasm from 'h5wasm/node';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { softmax } from '../../src/core/classify.js';
+import { buildResNet50 } from '../model/resnet50.js';
+import { exportToOnnx } from '../onnx/export.js';
+import { decodeModel, encodeModel, node, readFloats, tensor, valueInfo, type ModelProto, type NodeProto } from '../onnx/proto.js';
+import { createNodeSession } from '../ort-node.js';
+import { tf, useBackend } from '../tf/backend.js';
+import { readKerasH5 } from './keras-h5.js';
+import { applyLayerWeights } from './layer-weights.js';
+import { loadPretrained } from './pretrained.js';
+import { kerasNameOf, modulePathOfNode, readTorchvisionOnnx } from './torchvision-onnx.js';
+
+const SIZE = 32;
+const CLASSES = 4;
+let dir: string;
+let source: tf.LayersModel;
+let input: tf.Tensor4D;
+let expected: Float32Array;
+
+beforeAll(async () => {
+  await useBackend('wasm');
+  dir = mkdtempSync(join(tmpdir(), 'weights-'));
+  source = buildResNet50({ inputSize: SIZE, classes: CLASSES, head: 'keras', seed: 21 });
+  // Non-trivial BN statistics and biases, so a mapping mistake changes the outputs.
+  let k = 0;
+  for (const layer of source.layers) {
+    if (layer.getClassName() === 'BatchNormalization') {
+      const [g, b, m, v] = layer.getWeights();
+      layer.setWeights([tf.add(g!, tf.randomUniform(g!.shape, 0.5, 1, 'float32', k++)), tf.randomUniform(b!.shape, -0.2, 0.2, 'float32', k++), tf.randomUniform(m!.shape, -0.5, 0.5, 'float32', k++), tf.add(v!, tf.randomUniform(v!.shape, 0, 1, 'float32', k++))]);
+    } else if (layer.getClassName() === 'Conv2D') {
+      const [w] = layer.getWeights();
+      layer.setWeights([w!, tf.randomUniform([w!.shape[3]!], -0.1, 0.1, 'float32', k++)]);
+    }
+  }
+  input = tf.randomNormal([2, SIZE, SIZE, 3], 0, 40, 'float32', 77);
+  expected = (source.predict(input) as tf.Tensor).dataSync() as Float32Array;
+});
+
+const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0);
+
+const KERAS_SHORT: Record<string, string[]> = { Conv2D: ['kernel', 'bias'], BatchNormalization: ['gamma', 'beta', 'moving_mean', 'moving_variance'], Dense: ['kernel', 'bias'] };
+
+/** Writes `model`'s weights the way Keras' `save_weights(…h5)` lays them out (optionally without some layers). */
+async function writeKerasH5(path: string, model: tf.LayersModel, skip: string[] = []) {
+  await h5wasm.ready;
+  const f = new h5wasm.File(path, 'w');
+  const layers = model.layers.filter((l) => !skip.includes(l.name));
+  f.create_attribute('layer_names', layers.map((l) => l.name));
+  f.create_attribute('backend', 'tensorflow');
+  f.create_attribute('keras_version', '2.13.1');
+  for (const layer of layers) {
+    const group = f.create_group(layer.name);
+    const weights = layer.getWeights();
+    if (weights.length === 0) continue;
+    const short = KERAS_SHORT[layer.getClassName()]!;
+    group.create_attribute('weight_names', short.map((s) => `${layer.name}/${s}:0`));
+    const inner = group.create_group(layer.name);
+    weights.forEach((w, i) => inner.create_dataset({ name: `${short[i]}:0`, data: w.dataSync() as Float32Array, shape: w.shape }));
+  }
+  f.close();
+}
+
+/** Keras layer name → torchvision module path (the inverse of the importer's mapping, written independently). */
+function torchModuleOf(keras: string): string {
+  if (keras === 'conv1_conv') return 'conv1';
+  if (keras === 'predictions') return 'fc';
+  const m = /^conv(\d)_block(\d+)_(\d)_conv$/.exec(keras)!;
+  const [stage, block, k] = [Number(m[1]) - 1, Number(m[2]) - 1, Number(m[3])];
+  return k === 0 ? `layer${stage}.${block}.downsample.0` : `layer${stage}.${block}.conv${k}`;
+}
+const bnModuleOf = (convModule: string) => (convModule === 'conv1' ? 'bn1' : convModule.replace(/conv(\d)$/, 'bn$1').replace(/downsample\.0$/, 'downsample.1'));
+/** "layer1.0.downsample.0" → "/layer1/layer1.0/downsample/downsample.0/Conv" (torch.onnx's scope names). */
+const scopedName = (module: string, op: string) => {
+  const parts = module.split('.');
+  return `/${parts.map((p, i) => (/^\d+$/.test(p) ? `${parts[i - 1]}.${p}` : p)).join('/')}/${op}`;
+};
+
+/**
+ * Our export (Keras names, BN folded, softmax out) rewritten as torch.onnx writes a torchvision ResNet50:
+ * `folded`: Conv with bias, anonymous initializers, scoped node names; else Conv without bias + BatchNormalization.
+ * Gemm `fc` with transB = 1, logits out.
+ */
+function torchvisionExport(ours: ModelProto, folded: boolean): ModelProto {
+  const m = decodeModel(encodeModel(ours));
+  const g = m.graph!;
+  const inits = new Map(g.initializer!.map((t) => [t.name!, t]));
+  const out: NodeProto[] = [];
+  const initializers = [] as typeof g.initializer;
+  let anon = 100;
+  let seed = 1;
+  const rand = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+  for (const n of g.node!) {
+    if (n.opType === 'Softmax') continue;
+    if (n.opType === 'Conv') {
+      const module = torchModuleOf(n.name!);
+      const w = inits.get(n.input![1]!)!;
+      const b = readFloats(inits.get(n.input![2]!)!);
+      const dims = w.dims!.map(Number);
+      if (folded) {
+        const [wn, bn] = [`onnx::Conv_${anon++}`, `onnx::Conv_${anon++}`];
+        initializers!.push(tensor(wn, dims, readFloats(w)), tensor(bn, [dims[0]!], b));
+        out.push(node('Conv', [n.input![0]!, wn, bn], n.output!, scopedName(module, 'Conv'), attrsOf(n)));
+      } else {
+        const bnModule = bnModuleOf(module);
+        initializers!.push(tensor(`${module}.weight`, dims, readFloats(w)));
+        // BN chosen so that BN(conv_W(x)) = conv_W(x) + b: scale = √(var + ε), β = b + mean.
+        const c = dims[0]!;
+        const variance = Float32Array.from({ length: c }, () => 0.5 + 1.5 * rand());
+        const mean = Float32Array.from({ length: c }, () => rand() - 0.5);
+        const scale = variance.map((v) => Math.sqrt(v + 1e-5));
+        const beta = b.map((v, i) => v + mean[i]!);
+        initializers!.push(tensor(`${bnModule}.weight`, [c], scale), tensor(`${bnModule}.bias`, [c], beta), tensor(`${bnModule}.running_mean`, [c], mean), tensor(`${bnModule}.running_var`, [c], variance));
+        const convOut = `${n.output![0]}_conv`;
+        out.push(node('Conv', [n.input![0]!, `${module}.weight`], [convOut], scopedName(module, 'Conv'), attrsOf(n)));
+        out.push(node('BatchNormalization', [convOut, `${bnModule}.weight`, `${bnModule}.bias`, `${bnModule}.running_mean`, `${bnModule}.running_var`], n.output!, scopedName(bnModule, 'BatchNormalization'), { epsilon: { float: 1e-5 } }));
+      }
+      continue;
+    }
+    if (n.opType === 'Gemm') {
+      const w = inits.get(n.input![1]!)!;
+      const [inF, outF] = w.dims!.map(Number) as [number, number];
+      const v = readFloats(w);
+      const t = new Float32Array(v.length);
+      for (let i = 0; i < inF; i++) for (let o = 0; o < outF; o++) t[o * inF + i] = v[i * outF + o]!;
+      initializers!.push(tensor('fc.weight', [outF, inF], t), tensor('fc.bias', [outF], readFloats(inits.get(n.input![2]!)!)));
+      out.push(node('Gemm', [n.input![0]!, 'fc.weight', 'fc.bias'], ['logits'], '/fc/Gemm', { transB: 1 }));
+      continue;
+    }
+    out.push(n);
+  }
+  g.node = out;
+  g.initializer = [...initializers!, ...g.initializer!.filter((t) => !inits.has(t.name!) || t.dataType !== 1)];
+  g.output = [valueInfo('logits', ['batch', CLASSES])];
+  return m;
+}
+
+function attrsOf(n: NodeProto) {
+  const a: Record<string, number[] | number> = {};
+  for (const attr of n.attribute ?? []) a[attr.name!] = attr.ints?.length ? attr.ints.map(Number) : Number(attr.i ?? 0);
+  return a;
+}
+
+async function onnxProbabilities(m: ModelProto): Promise<Float32Array> {
+  const session = await createNodeSession(encodeModel(m));
+  const nchw = tf.transpose(input, [0, 3, 1, 2]).dataSync() as Float32Array;
+  const logits = (await session.run(nchw, [2, 3, SIZE, SIZE]))[session.outputNames[0]!]!.data;
+  await session.release();
+  return Float32Array.from([...softmax(logits.subarray(0, CLASSES)), ...softmax(logits.subarray(CLASSES))]);
+}
+
+describe('Keras .h5 weights', () => {
+  it('loads every layer by name: a fresh network then computes exactly what the source computes', async () => {
+    const path = join(dir, 'weights.h5');
+    await writeKerasH5(path, source);
+    const layers = await readKerasH5(path);
+    expect(layers.get('conv1_conv')!.map((w) => w.shape)).toEqual([[7, 7, 3, 64], [64]]);
+    expect(layers.get('conv1_bn')).toHaveLength(4);
+    const target = buildResNet50({ inputSize: SIZE, classes: CLASSES, head: 'keras', seed: 99 });
+    expect(maxAbsDiff((target.predict(input) as tf.Tensor).dataSync(), expected)).toBeGreaterThan(1e-3);
+    const report = applyLayerWeights(target, layers);
+    expect(report.missing).toEqual([]);
+    expect(maxAbsDiff((target.predict(input) as tf.Tensor).dataSync(), expected)).toBeLessThan(1e-6);
+  });
+
+  it('a no-top file fills the trunk and leaves the new head; a wrong shape is refused by name', async () => {
+    const path = join(dir, 'notop.h5');
+    await writeKerasH5(path, source, ['predictions']);
+    const target = buildResNet50({ inputSize: SIZE, classes: 7, seed: 5 }); // recipe head: fc1 + 7 classes
+    const report = await loadPretrained(target, path, () => {});
+    expect(report!.missing.sort()).toEqual(['fc1', 'predictions']);
+    expect(Array.from(target.getLayer('conv3_block2_2_conv').getWeights()[0]!.dataSync().slice(0, 8))).toEqual(Array.from(source.getLayer('conv3_block2_2_conv').getWeights()[0]!.dataSync().slice(0, 8)));
+    const layers = await readKerasH5(path);
+    layers.set('conv1_conv', [{ shape: [3, 3, 3, 64], data: new Float32Array(3 * 3 * 3 * 64) }, layers.get('conv1_conv')![1]!]);
+    expect(() => applyLayerWeights(target, layers)).toThrow(/conv1_conv.*7×7×3×64.*3×3×3×64/);
+  });
+});
+
+describe('torchvision ResNet50 ONNX', () => {
+  it('maps module paths and scoped node names to Keras layer names', () => {
+    expect(modulePathOfNode('/layer1/layer1.0/downsample/downsample.0/Conv')).toBe('layer1.0.downsample.0');
+    expect(modulePathOfNode('/layer3/layer3.5/conv2/Conv')).toBe('layer3.5.conv2');
+    expect(modulePathOfNode('/conv1/Conv')).toBe('conv1');
+    expect(kerasNameOf('layer1.0.downsample.0')).toBe('conv2_block1_0_conv');
+    expect(kerasNameOf('layer4.2.bn3')).toBe('conv5_block3_3_bn');
+    expect(kerasNameOf('bn1')).toBe('conv1_bn');
+    expect(kerasNameOf('layer5.0.conv1')).toBeNull();
+  });
+
+  for (const folded of [false, true]) {
+    it(`${folded ? 'BN folded into Conv biases (anonymous initializers)' : 'Conv + BatchNormalization nodes (named initializers)'}: the imported network reproduces onnxruntime on the file`, async () => {
+      const fixture = torchvisionExport(exportToOnnx(source), folded);
+      const path = join(dir, `torchvision-${folded ? 'folded' : 'bn'}.onnx`);
+      writeFileSync(path, encodeModel(fixture));
+      expect(fixture.graph!.node!.some((n) => n.opType === 'BatchNormalization')).toBe(!folded);
+      const reference = await onnxProbabilities(fixture);
+      expect(maxAbsDiff(reference, expected)).toBeLessThan(1e-4); // the fixture is faithful
+      const target = buildResNet50({ inputSize: SIZE, classes: CLASSES, head: 'keras', seed: 123 });
+      const report = applyLayerWeights(target, await readTorchvisionOnnx(path));
+      expect(report.missing).toEqual([]);
+      expect(report.loaded).toHaveLength(target.layers.filter((l) => l.weights.length > 0).length);
+      expect(maxAbsDiff((target.predict(input) as tf.Tensor).dataSync(), reference)).toBeLessThan(1e-4);
+    });
+  }
+});
