@@ -1,0 +1,131 @@
+/**
+ * `npm run pipeline -- train` end to end, as a user runs it: on the 200 cat/dog photos of ../shared/corpora
+ * (or, where that folder is absent, on drawn shapes), with an unreadable file mixed in; a short first run,
+ * then a longer run with --resume that must continue (same first epoch, no retraining); every output file
+ * checked, and the restored weights checked to be the best epoch's by recomputing its validation loss.
+ */
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parseManifest } from '../../src/core/manifest.js';
+import { caffePreprocess } from '../../src/core/preprocess-spec.js';
+import { readFolderDataset } from '../../training/data/folder.js';
+import { loadImageTensors } from '../../training/data/load.js';
+import { writeShapesDataset } from '../../training/data/write-shapes.js';
+import { predictAll } from '../../training/evaluate.js';
+import { sha256OfBytes } from '../../training/files.js';
+import { stratifiedSplit } from '../../training/train/split.js';
+
+const PHOTOS = '../shared/corpora/photos/kaggle-cat-and-dog-subset';
+const SMOKE = ['--weights', 'none', '--input-size', '32', '--batch', '8', '--device', 'cpu'];
+let data: string;
+let out: string;
+
+function pipeline(args: string[]) {
+  const r = spawnSync('npx', ['tsx', 'training/cli.ts', ...args], { encoding: 'utf8', timeout: 600_000, env: { ...process.env, FORCE_COLOR: '0' } });
+  return { code: r.status, log: `${r.stdout}\n${r.stderr}` };
+}
+
+beforeAll(async () => {
+  const root = mkdtempSync(join(tmpdir(), 'train-e2e-'));
+  data = join(root, 'data');
+  if (existsSync(PHOTOS)) {
+    for (const c of ['cats', 'dogs']) cpSync(join(PHOTOS, c), join(data, c), { recursive: true });
+  } else {
+    console.warn(`${PHOTOS} is absent: training on drawn shapes instead`);
+    await writeShapesDataset({ dir: root, seed: 3, splits: [{ name: 'data', perClass: 16 }] });
+  }
+  const first = (await readFolderDataset(data)).labels[0]!;
+  writeFileSync(join(data, first, 'zz-broken.jpg'), Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 16, 0x4a, 0x46, 1, 2, 3]));
+  out = join(root, 'run');
+});
+
+describe('pipeline train', () => {
+  it('--help documents every option', () => {
+    const { code, log } = pipeline(['train', '--help']);
+    expect(code).toBe(0);
+    for (const flag of ['--data', '--val-split', '--weights', '--freeze', '--lr', '--epochs', '--fine-tune-lr', '--fine-tune-epochs', '--batch', '--accumulate', '--l2', '--dropout', '--seed', '--patience', '--lr-patience', '--resume', '--device', '--out', '--input-size', '--no-augment', '--calibration']) {
+      expect(log).toContain(flag);
+    }
+    expect(log).toMatch(/imagenet/);
+    expect(log).toMatch(/auto.*gpu|gpu.*auto/s);
+  });
+
+  it('refuses data it cannot train on, with a message and exit code 2', () => {
+    const root = mkdtempSync(join(tmpdir(), 'train-bad-'));
+    mkdirSync(join(root, 'one', 'only'), { recursive: true });
+    const label = readdirSync(data).sort()[0]!;
+    const image = readdirSync(join(data, label)).sort().find((f) => /\.(jpe?g|png)$/i.test(f) && !f.startsWith('zz-'))!;
+    cpSync(join(data, label, image), join(root, 'one', 'only', 'a.jpg'));
+    const single = pipeline(['train', '--data', join(root, 'one'), '--out', join(root, 'o'), ...SMOKE]);
+    expect(single.code).toBe(2);
+    expect(single.log).toMatch(/at least 2/);
+    mkdirSync(join(root, 'one', 'empty'));
+    const empty = pipeline(['train', '--data', join(root, 'one'), '--out', join(root, 'o'), ...SMOKE]);
+    expect(empty.code).toBe(2);
+    expect(empty.log).toMatch(/empty classes.*empty/);
+  });
+
+  it('trains both stages, then --resume continues where the first run stopped', async () => {
+    const first = pipeline(['train', '--data', data, '--out', out, ...SMOKE, '--epochs', '1', '--fine-tune-epochs', '0']);
+    expect(first.code, first.log).toBe(0);
+    expect(first.log).toMatch(/skipped 1 unreadable file/);
+    const firstHistory = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')).history as Array<Record<string, number>>;
+    expect(firstHistory).toHaveLength(1);
+
+    // The acceptance smoke run (--epochs 2 --fine-tune-epochs 1), resumed from the first run's checkpoint.
+    // A deliberately harsh fine-tuning rate makes stage 2 worse, so restoring the best weights is observable.
+    const second = pipeline(['train', '--data', data, '--out', out, ...SMOKE, '--epochs', '2', '--fine-tune-epochs', '1', '--fine-tune-lr', '0.02', '--resume']);
+    expect(second.code, second.log).toBe(0);
+    expect(second.log).toMatch(/resume: stage 1, 1 epoch\(s\) done/);
+    expect(second.log).not.toMatch(/stage 1 epoch 1\/2/); // epoch 1 was not trained again
+    expect(second.log).toMatch(/stage 1 epoch 2\/2/);
+    expect(second.log).toMatch(/stage 2 epoch 1\/1/);
+    const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
+    expect(metrics.history).toHaveLength(3);
+    expect(metrics.history[0]).toEqual(firstHistory[0]);
+    expect(metrics.history.map((h: { stage: number }) => h.stage)).toEqual([1, 1, 2]);
+  });
+
+  it('writes every output: fp32 + int8 ONNX, the manifest the Worker reads, metrics.json, a self-contained report.html', async () => {
+    const manifest = parseManifest(JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')));
+    const int8 = readFileSync(join(out, manifest.file));
+    expect(manifest.file).toBe('model-int8.onnx');
+    expect(sha256OfBytes(int8)).toBe(manifest.sha256);
+    expect(manifest.bytes).toBe(int8.byteLength);
+    expect(manifest.preprocess).toEqual(caffePreprocess(32, 32));
+    expect(manifest.labels).toHaveLength(2);
+    expect(manifest.quantization?.calibration.images).toBeGreaterThan(0);
+    expect(existsSync(join(out, 'model-fp32.onnx'))).toBe(true);
+
+    const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
+    for (const key of ['accuracy', 'accuracy_fp32', 'agreement_fp32_int8', 'per_class', 'confusion_matrix', 'roc_curves', 'roc_auc']) expect(metrics).toHaveProperty(key);
+    for (const label of manifest.labels) expect(Object.keys(metrics.per_class[label])).toEqual(expect.arrayContaining(['precision', 'recall', 'f1', 'support']));
+    expect(metrics.confusion_matrix.flat().reduce((a: number, b: number) => a + b, 0)).toBe(metrics.count);
+    expect(metrics.skipped).toHaveLength(1);
+
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    for (const part of ['Confusion matrix', 'Precision, recall, F1', 'ROC', 'Loss', 'Worst mistakes']) expect(html).toContain(part);
+    expect(html.match(/<svg/g)?.length).toBe(3);
+    expect(html).not.toMatch(/(src|href)="(https?:)?\/\//); // nothing fetched from the network
+    if (metrics.accuracy < 1) expect(html).toMatch(/src="data:image\/jpeg;base64,/);
+  });
+
+  it('the exported model holds the best epoch’s weights (its validation loss, recomputed in onnxruntime)', async () => {
+    const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
+    const best = metrics.history.find((h: { stage: number; epoch: number }) => h.stage === metrics.best.stage && h.epoch === metrics.best.epoch);
+    expect(best.val_loss).toBe(Math.min(...metrics.history.map((h: { val_loss: number }) => h.val_loss)));
+    const last = metrics.history.at(-1);
+    expect(last.val_loss).toBeGreaterThan(best.val_loss * 1.01); // the last epoch is not the best: a restore is needed
+    const dataset = await readFolderDataset(data);
+    const { val } = stratifiedSplit(dataset.files, 0.2, 1);
+    const spec = caffePreprocess(32, 32);
+    const set = await loadImageTensors(val, spec);
+    const p = await predictAll(join(out, 'model-fp32.onnx'), set.tensors, spec);
+    const loss = p.scores.reduce((a, s, i) => a - Math.log(Math.min(1 - 1e-7, Math.max(1e-7, s[set.labels[i]!]!))), 0) / set.tensors.length;
+    expect(Math.abs(loss - best.val_loss)).toBeLessThan(1e-3 * Math.max(1, best.val_loss));
+    expect(Math.abs(loss - last.val_loss)).toBeGreaterThan(1e-3);
+  });
+});
