@@ -6,8 +6,11 @@ const positiveInt = (fallback: number) => z.coerce.number().int().positive().def
 export const ConfigSchema = z.object({
   /** Largest request body read, in bytes (checked from Content-Length before reading, and while reading). */
   MAX_BODY_BYTES: positiveInt(10 * 1024 * 1024),
-  /** Largest decoded image, in pixels (checked from the image header before decoding). */
-  MAX_IMAGE_PIXELS: positiveInt(2_100_000),
+  /**
+   * Largest image, in pixels (checked from the header before decoding). Memory is MAX_DECODE_MB's job: a JPEG
+   * 8× larger than the model input decodes at 1/8 scale in ~1 MB, anything else must fit the decode budget.
+   */
+  MAX_IMAGE_PIXELS: positiveInt(50_000_000),
   /** Memory a decode may take, in MB, estimated from the header (src/core/image/footprint.ts). */
   MAX_DECODE_MB: positiveInt(46),
   /** Seconds a manifest read from R2 is trusted before it is checked again for a newly published model. */

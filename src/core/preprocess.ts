@@ -84,6 +84,17 @@ function cropWindow(spec: PreprocessSpec, width: number, height: number) {
 }
 
 /**
+ * Whether a stored `width`×`height` image, shrunk by `factor` in each direction, still gives the spec's resize
+ * at least one source pixel per output pixel in the window it reads: then decoding at that scale loses
+ * nothing the model would see (the area filter averages those pixels anyway).
+ */
+export function scaleSuffices(spec: PreprocessSpec, width: number, height: number, orientation: Orientation, factor: number): boolean {
+  const swapped = orientation >= 5;
+  const window = cropWindow(spec, Math.floor((swapped ? height : width) / factor), Math.floor((swapped ? width : height) / factor));
+  return window.w >= spec.width && window.h >= spec.height;
+}
+
+/**
  * Resize, orient, composite alpha and normalise `image` into a [1, 3, H, W] float32 tensor (planes in the
  * spec's colour order). One pass over the source; the only scratch memory is one output row.
  * Pass `out` to reuse a buffer (e.g. a slot of a batch).

@@ -41,7 +41,7 @@ export async function scoreTensor(input: Float32Array, model: LoadedModel): Prom
  */
 export async function scoreImage(bytes: Uint8Array, model: LoadedModel, limits: DecodeLimits): Promise<Scored> {
   const start = performance.now();
-  let decoded: ReturnType<typeof decodeImage> | null = decodeImage(bytes, limits);
+  let decoded: ReturnType<typeof decodeImage> | null = decodeImage(bytes, limits, { for: model.manifest.preprocess });
   const decodedAt = performance.now();
   const input = preprocessImage(decoded, model.manifest.preprocess);
   decoded = null; // the full-resolution pixels are not needed past this point

@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { photoJpeg } from '../../bench/photo.js';
 import { startWorker, type RunningWorker } from '../../bench/worker-server.js';
 
 let worker: RunningWorker;
@@ -36,6 +37,15 @@ describe('npm start', () => {
     expect(b.top).toHaveLength(3);
     const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as { sha256: string };
     expect(a.model.sha256).toBe(manifest.sha256);
+  });
+
+  it('classifies a 4000×3000 (12 MP) JPEG with the shipped limits', async () => {
+    const photo = await photoJpeg(4000, 3000, 85);
+    const res = await fetch(`${base}/predict`, { method: 'POST', body: photo, headers: { 'content-type': 'image/jpeg' } });
+    const body = (await res.json()) as { label: string; confidence: number; top: unknown[] };
+    expect(res.status, JSON.stringify(body)).toBe(200);
+    expect(body.top).toHaveLength(5);
+    expect(body.confidence).toBeGreaterThan(0);
   });
 
   it('answers bad input with a JSON 4xx, then serves the next request', async () => {

@@ -4,7 +4,7 @@
  * then a longer run with --resume that must continue (same first epoch, no retraining); every output file
  * checked, and the restored weights checked to be the best epoch's by recomputing its validation loss.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +16,7 @@ import { loadImageTensors } from '../../training/data/load.js';
 import { writeShapesDataset } from '../../training/data/write-shapes.js';
 import { predictAll } from '../../training/evaluate.js';
 import { sha256OfBytes } from '../../training/files.js';
+import { readCheckpoint } from '../../training/train/checkpoint.js';
 import { stratifiedSplit } from '../../training/train/split.js';
 
 const PHOTOS = '../shared/corpora/photos/kaggle-cat-and-dog-subset';
@@ -127,5 +128,31 @@ describe('pipeline train', () => {
     const loss = p.scores.reduce((a, s, i) => a - Math.log(Math.min(1 - 1e-7, Math.max(1e-7, s[set.labels[i]!]!))), 0) / set.tensors.length;
     expect(Math.abs(loss - best.val_loss)).toBeLessThan(1e-3 * Math.max(1, best.val_loss));
     expect(Math.abs(loss - last.val_loss)).toBeGreaterThan(1e-3);
+  });
+
+  it('Ctrl-C stops after the current step, keeps the last completed epoch, and --resume picks up from it', async () => {
+    const run = join(mkdtempSync(join(tmpdir(), 'train-int-')), 'run');
+    const args = ['train', '--data', data, '--out', run, ...SMOKE, '--epochs', '3', '--fine-tune-epochs', '0'];
+    // One process (node --import tsx), so the signal reaches the trainer itself, as a terminal's Ctrl-C does.
+    const child = spawn(process.execPath, ['--import', 'tsx', 'training/cli.ts', ...args], { env: { ...process.env, FORCE_COLOR: '0' } });
+    let log = '';
+    child.stderr.on('data', (d: Buffer) => (log += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const deadline = Date.now() + 300_000;
+    while (!existsSync(join(run, 'checkpoints', 'last.ckpt')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    child.kill('SIGINT');
+    expect(await exited).toBe(2);
+    expect(log).toMatch(/interrupted/);
+    expect(log).not.toMatch(/stage 1 epoch 3\/3/);
+    const saved = await readCheckpoint<{ epochsDone: number; stage: number }>(join(run, 'checkpoints', 'last.ckpt'));
+    expect(saved!.state).toMatchObject({ stage: 1, epochsDone: 1 });
+    expect(existsSync(join(run, 'model-int8.onnx'))).toBe(false); // nothing half-finished is published
+
+    const resumed = pipeline([...args, '--resume']);
+    expect(resumed.code, resumed.log).toBe(0);
+    expect(resumed.log).toMatch(/resume: stage 1, 1 epoch\(s\) done/);
+    expect(resumed.log).toMatch(/stage 1 epoch 2\/3/);
+    expect(resumed.log).not.toMatch(/stage 1 epoch 1\/3/);
+    expect(JSON.parse(readFileSync(join(run, 'metrics.json'), 'utf8')).history).toHaveLength(3);
   });
 });

@@ -28,7 +28,7 @@ async function writeFixtures(dir: string) {
   const expected: Record<string, number[]> = {};
   for (const [name, bytes] of Object.entries(files)) {
     await writeFileAtomic(join(dir, 'fixtures', name), bytes);
-    const tensor = preprocessImage(decodeImage(new Uint8Array(bytes)), manifest.preprocess);
+    const tensor = preprocessImage(decodeImage(new Uint8Array(bytes), undefined, { for: manifest.preprocess }), manifest.preprocess);
     const { scores } = await predictAll(join(dir, manifest.file), [tensor], manifest.preprocess, manifest.output.kind);
     expected[name] = Array.from(scores[0]!);
   }

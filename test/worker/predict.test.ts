@@ -86,8 +86,8 @@ describe('errors', () => {
   }
 
   it('a declared size over MAX_IMAGE_PIXELS → 413 before decoding', async () => {
-    // A valid PNG header declaring 5000×5000 pixels, and nothing else.
-    const header = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52, 0, 0, 0x13, 0x88, 0, 0, 0x13, 0x88, 8, 6, 0, 0, 0, 0, 0, 0, 0]);
+    // A valid PNG header declaring 8000×8000 pixels (64 MP > 50 MP), and nothing else.
+    const header = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52, 0, 0, 0x1f, 0x40, 0, 0, 0x1f, 0x40, 8, 6, 0, 0, 0, 0, 0, 0, 0]);
     const res = await post(header);
     expect(res.status).toBe(413);
     expect(((await res.json()) as any).error.code).toBe('image_too_large');

@@ -10,7 +10,7 @@ export const PIPELINE_DECODE_LIMITS: DecodeLimits = { maxPixels: 64_000_000 };
 /** Decodes and preprocesses one file into a [3, H, W] float32 tensor (planar, the spec's colour order). */
 export async function loadImageTensor(path: string, spec: PreprocessSpec, out?: Float32Array): Promise<Float32Array> {
   const bytes = new Uint8Array(await readFile(path));
-  return preprocessImage(decodeImage(bytes, PIPELINE_DECODE_LIMITS), spec, out);
+  return preprocessImage(decodeImage(bytes, PIPELINE_DECODE_LIMITS, { for: spec }), spec, out);
 }
 
 export interface LoadedSet {

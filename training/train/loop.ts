@@ -76,6 +76,9 @@ export async function trainEpoch(o: EpochOptions): Promise<EpochMetrics> {
     pendingCount = 0;
   };
   for (; step < steps; step++) {
+    // Let the event loop run between steps: a CPU backend's reads resolve as microtasks, so without this a
+    // Ctrl-C (and the progress bar's redraw timer) would wait for the end of the epoch.
+    await new Promise((resolve) => setImmediate(resolve));
     if (o.interrupted?.()) break;
     const indices = order.slice(step * batchSize, (step + 1) * batchSize);
     const { xs, y } = source.batch(indices, true);

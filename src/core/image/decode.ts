@@ -2,8 +2,11 @@
 import jpeg from 'jpeg-js';
 import UPNG from 'upng-js';
 import { ImageError, ImageErrorCode, isImageError } from './errors.js';
-import { estimateDecodeBytes } from './footprint.js';
+import type { PreprocessSpec } from '../preprocess-spec.js';
+import { scaleSuffices } from '../preprocess.js';
+import { estimateDecodeBytes, estimateEighthScaleBytes } from './footprint.js';
 import { readImageHeader, type JpegHeader, type PngHeader } from './header.js';
+import { decodeJpegAtEighth } from './jpeg-dc.js';
 import { verifyPngChunks } from './png-chunks.js';
 import type { DecodedImage } from './types.js';
 
@@ -15,10 +18,11 @@ export interface DecodeLimits {
 }
 
 /**
- * 2.1 MP, and 46 MB to decode: beside the int8 ResNet50 session (70 MB of wasm heap without prepacking) and
- * the isolate's ~7 MB JS baseline that stays under 128 MB (a 1920×1080 4:2:0 JPEG takes ~44 MB in jpeg-js).
+ * 46 MB to decode: beside the int8 ResNet50 session (70 MB of wasm heap without prepacking) and the isolate's
+ * ~7 MB JS baseline that stays under 128 MB (a full decode of a 1920×1080 4:2:0 JPEG takes ~44 MB in jpeg-js;
+ * a 12 MP JPEG decoded at 1/8 for a 224 px model, ~1 MB). 50 MP bounds the work of any decode.
  */
-export const DEFAULT_DECODE_LIMITS: DecodeLimits = { maxPixels: 2_100_000, maxDecodeBytes: 46 * 2 ** 20 };
+export const DEFAULT_DECODE_LIMITS: DecodeLimits = { maxPixels: 50_000_000, maxDecodeBytes: 46 * 2 ** 20 };
 
 /**
  * What jpeg-js's own accounting needs for the largest accepted JPEG: an Int32Array(64) per 8×8 block of every
@@ -58,22 +62,49 @@ function decodePng(bytes: Uint8Array, header: PngHeader): DecodedImage {
   return { width: png.width, height: png.height, channels: 4, data: rgba, orientation: 1 };
 }
 
+export interface DecodeOptions {
+  /**
+   * The preprocessing the pixels are for. A JPEG at least 8× larger than what it reads is decoded at 1/8
+   * scale in the DCT domain (jpeg-dc.ts): same area average, a fraction of the time and memory.
+   */
+  for?: PreprocessSpec;
+}
+
+/** 8-bit Huffman JPEGs with 1 or 3 components, large enough for the spec at 1/8 scale. */
+function eighthScaleApplies(header: JpegHeader, spec: PreprocessSpec | undefined): spec is PreprocessSpec {
+  return spec !== undefined && DECODABLE_SOF.has(header.sof) && header.precision === 8 && (header.components.length === 1 || header.components.length === 3) && scaleSuffices(spec, header.width, header.height, header.orientation, 8);
+}
+
+/** What decoding this image for `spec` will hold at its peak (the figure the budget is checked against). */
+export function decodeBytesFor(header: JpegHeader | PngHeader, spec?: PreprocessSpec): number {
+  return header.format === 'jpeg' && eighthScaleApplies(header, spec) ? estimateEighthScaleBytes(header) : estimateDecodeBytes(header);
+}
+
 /**
  * Decodes a JPEG or PNG (format from magic bytes). Throws only `ImageError`: the codecs' own exceptions
  * (including their TypeErrors on malformed input) become `corrupt_image`.
  */
-export function decodeImage(bytes: Uint8Array, limits: DecodeLimits = DEFAULT_DECODE_LIMITS): DecodedImage {
+export function decodeImage(bytes: Uint8Array, limits: DecodeLimits = DEFAULT_DECODE_LIMITS, options: DecodeOptions = {}): DecodedImage {
   const header = readImageHeader(bytes);
   const pixels = header.width * header.height;
   if (pixels > limits.maxPixels) {
     throw new ImageError(ImageErrorCode.tooLarge, `image is ${header.width}×${header.height} (${pixels} pixels); the limit is ${limits.maxPixels}`);
   }
-  const needed = estimateDecodeBytes(header);
-  if (limits.maxDecodeBytes !== undefined && needed > limits.maxDecodeBytes) {
-    const mb = (n: number) => (n / 2 ** 20).toFixed(0);
-    throw new ImageError(ImageErrorCode.tooLarge, `decoding this ${header.width}×${header.height} image needs about ${mb(needed)} MB; the budget is ${mb(limits.maxDecodeBytes)} MB (send it smaller)`);
+  const atEighth = header.format === 'jpeg' && eighthScaleApplies(header, options.for);
+  const needed = decodeBytesFor(header, options.for);
+  const mb = (n: number) => (n / 2 ** 20).toFixed(0);
+  const budgetFits = (n: number) => limits.maxDecodeBytes === undefined || n <= limits.maxDecodeBytes;
+  if (!budgetFits(needed)) {
+    throw new ImageError(ImageErrorCode.tooLarge, `decoding this ${header.width}×${header.height} image needs about ${mb(needed)} MB; the budget is ${mb(limits.maxDecodeBytes!)} MB (send it smaller)`);
   }
   try {
+    if (atEighth) {
+      const small = decodeJpegAtEighth(bytes);
+      if (small) return { ...small, channels: 3, orientation: header.orientation };
+      // A variant the 1/8 path leaves to jpeg-js: only if the full decode fits the budget too.
+      const full = estimateDecodeBytes(header);
+      if (!budgetFits(full)) throw new ImageError(ImageErrorCode.tooLarge, `decoding this ${header.width}×${header.height} image needs about ${mb(full)} MB; the budget is ${mb(limits.maxDecodeBytes!)} MB (send it smaller)`);
+    }
     return header.format === 'jpeg' ? decodeJpeg(bytes, header, limits) : decodePng(bytes, header);
   } catch (e) {
     if (isImageError(e)) throw e;

@@ -26,3 +26,16 @@ export function estimateDecodeBytes(header: JpegHeader | PngHeader): number {
   // upng-js: the inflated data, its unfiltered copy, and the RGBA8 output (measured 15 B/px for RGB8).
   return Math.ceil(pixels * (3 * pngBytesPerPixel(header) + 6));
 }
+
+/**
+ * The 1/8-scale DCT-domain JPEG decode (jpeg-dc.ts): one Int32 DC value per block of every component, a
+ * float plane per component and the RGB output at ⌈W/8⌉×⌈H/8⌉, plus the Huffman tables: under 1 B/px.
+ */
+export function estimateEighthScaleBytes(header: JpegHeader): number {
+  const hMax = Math.max(...header.components.map((c) => c.h));
+  const vMax = Math.max(...header.components.map((c) => c.v));
+  const mcus = Math.ceil(header.width / (8 * hMax)) * Math.ceil(header.height / (8 * vMax));
+  const blocks = header.components.reduce((sum, c) => sum + mcus * c.h * c.v, 0);
+  const scaled = Math.ceil(header.width / 8) * Math.ceil(header.height / 8);
+  return blocks * 4 + scaled * (3 + 4 * header.components.length) + 64 * 1024;
+}
