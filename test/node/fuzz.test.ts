@@ -12,12 +12,15 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { corpusFiles, CORPORA_DIR, hasCorpora } from '../../bench/corpus-files.js';
 import { decodeImage, type DecodeLimits } from '../../src/core/image/decode.js';
 import { isImageError } from '../../src/core/image/errors.js';
+import { readImageHeader } from '../../src/core/image/header.js';
 import { preprocessImage } from '../../src/core/preprocess.js';
 import { caffePreprocess } from '../../src/core/preprocess-spec.js';
 import { seededRandom, type Random } from '../../training/data/random.js';
 
 const LIMITS: DecodeLimits = { maxPixels: 2_100_000, maxDecodeBytes: 46 * 2 ** 20 };
 const SPEC = caffePreprocess(32, 32);
+/** So small that every JPEG of 16 px or more takes the 1/8-scale DCT-domain decoder (jpeg-dc.ts). */
+const EIGHTH_SPEC = caffePreprocess(2, 2);
 /** A hang guard, not a benchmark: far above any legitimate decode of these small files. */
 const HANG_GUARD_MS = 5_000;
 
@@ -81,7 +84,7 @@ function mutate(source: Uint8Array, random: Random): Uint8Array {
   }
 }
 
-function fuzz(name: string, source: Uint8Array, cases: number, seed: number): Record<string, number> {
+function fuzz(name: string, source: Uint8Array, cases: number, seed: number, spec?: typeof SPEC): Record<string, number> {
   const outcomes: Record<string, number> = {};
   for (let i = 0; i < cases; i++) {
     const caseSeed = seed * 100_003 + i;
@@ -89,9 +92,9 @@ function fuzz(name: string, source: Uint8Array, cases: number, seed: number): Re
     const started = performance.now();
     let outcome = 'ok';
     try {
-      const image = decodeImage(input, LIMITS);
+      const image = decodeImage(input, LIMITS, { for: spec });
       expect(image.width * image.height, `${name} seed ${caseSeed}`).toBeLessThanOrEqual(LIMITS.maxPixels);
-      preprocessImage(image, SPEC);
+      preprocessImage(image, spec ?? SPEC);
     } catch (e) {
       if (!isImageError(e)) throw new Error(`${name}, seed ${caseSeed}: untyped ${String(e)}`);
       outcome = e.code;
@@ -128,12 +131,24 @@ describe('fuzzing the decode path', () => {
     expect(Object.keys(all).length).toBeGreaterThan(2); // the mutations do reach more than one outcome
   });
 
+  it('generated JPEGs through the 1/8-scale DCT-domain decoder: 300 mutations each, typed errors only', () => {
+    const all: Record<string, number> = {};
+    const jpegs = Object.entries(seeds).filter(([name]) => name.endsWith('.jpg'));
+    for (const [i, [name, bytes]] of jpegs.entries()) {
+      expect(decodeImage(bytes, LIMITS, { for: EIGHTH_SPEC }).width, `${name} takes the 1/8 path`).toBe(Math.ceil((readImageHeader(bytes) as { width: number }).width / 8));
+      for (const [k, v] of Object.entries(fuzz(`${name} at 1/8`, bytes, 300, 50 + i, EIGHTH_SPEC))) all[k] = (all[k] ?? 0) + v;
+    }
+    console.log('fuzz outcomes (1/8 scale)', all);
+    expect(all.ok).toBeGreaterThan(0);
+  });
+
   it.skipIf(!hasCorpora())('corpus files: 20 mutations each of every 25th file [needs ../shared/corpora]', () => {
     const files = corpusFiles().filter((_, i) => i % 25 === 0);
     const all: Record<string, number> = {};
     for (const [i, file] of files.entries()) {
       const bytes = new Uint8Array(readFileSync(join(CORPORA_DIR, file)));
       for (const [k, v] of Object.entries(fuzz(file, bytes, 20, 1000 + i))) all[k] = (all[k] ?? 0) + v;
+      if (/\.jpe?g$/i.test(file)) for (const [k, v] of Object.entries(fuzz(`${file} at 1/8`, bytes, 10, 5000 + i, EIGHTH_SPEC))) all[k] = (all[k] ?? 0) + v;
     }
     console.log('fuzz outcomes (corpus)', all);
     expect(files.length).toBeGreaterThan(50);
