@@ -29,14 +29,16 @@ const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
 const COLOURS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
 
 /** A line chart: each series is a list of [x, y] in data units, drawn into a 320×220 SVG. */
-export function lineChart(series: Array<{ name: string; points: Array<[number, number]> }>, o: { xMax: number; yMax: number; xLabel: string; yLabel: string }): string {
+export function lineChart(series: Array<{ name: string; points: Array<[number, number]> }>, o: { xMax: number; yMax: number; xLabel: string; yLabel: string; legend?: 'top' | 'bottom' }): string {
   const [w, h, pad] = [320, 220, 34];
   const sx = (x: number) => pad + (x / (o.xMax || 1)) * (w - pad - 10);
   const sy = (y: number) => h - pad - (y / (o.yMax || 1)) * (h - pad - 10);
   const lines = series
     .map((s, i) => `<polyline fill="none" stroke="${COLOURS[i % COLOURS.length]}" stroke-width="2" points="${s.points.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(' ')}"><title>${escape(s.name)}</title></polyline>`)
     .join('');
-  const legend = series.map((s, i) => `<text x="${w - 8}" y="${16 + i * 14}" text-anchor="end" fill="${COLOURS[i % COLOURS.length]}">${escape(s.name)}</text>`).join('');
+  // ROC curves hug the top left: their legend goes bottom right, out of the way.
+  const legendY = (i: number) => (o.legend === 'bottom' ? h - pad - 6 - (series.length - 1 - i) * 14 : 24 + i * 14);
+  const legend = series.map((s, i) => `<text x="${w - 14}" y="${legendY(i)}" text-anchor="end" fill="${COLOURS[i % COLOURS.length]}">${escape(s.name)}</text>`).join('');
   return `<svg viewBox="0 0 ${w} ${h}" width="${w}" height="${h}" role="img"><rect x="${pad}" y="10" width="${w - pad - 10}" height="${h - pad - 10}" fill="#fafafa" stroke="#ccc"/>${lines}${legend}<text x="${w / 2}" y="${h - 6}" text-anchor="middle">${escape(o.xLabel)}</text><text x="10" y="${h / 2}" transform="rotate(-90 10 ${h / 2})" text-anchor="middle">${escape(o.yLabel)}</text><text x="${pad}" y="${h - pad + 14}" text-anchor="middle">0</text><text x="${w - 10}" y="${h - pad + 14}" text-anchor="end">${o.xMax}</text><text x="${pad - 4}" y="14" text-anchor="end">${o.yMax.toFixed(2)}</text></svg>`;
 }
 
@@ -62,7 +64,7 @@ export async function renderReport(r: ReportInput): Promise<string> {
     .join('');
   const roc = lineChart(
     r.labels.map((l, i) => ({ name: `${l} (AUC ${Number.isNaN(m.per_class[i]!.roc_auc) ? '–' : m.per_class[i]!.roc_auc.toFixed(2)})`, points: m.roc_curves[i]! })),
-    { xMax: 1, yMax: 1, xLabel: 'false positive rate', yLabel: 'true positive rate' },
+    { xMax: 1, yMax: 1, xLabel: 'false positive rate', yLabel: 'true positive rate', legend: 'bottom' },
   );
   const epochs = r.history.map((h, i) => ({ ...h, x: i + 1 }));
   const xMax = Math.max(1, epochs.length);
