@@ -145,6 +145,21 @@ try {
   await worker.stop();
 }
 
+log('workerd: where a cold start goes (a fresh isolate: /readyz loads the model, then the first /predict)');
+worker = await startWorker(modelDir);
+try {
+  const t = performance.now();
+  const ready = await fetch(`${worker.base}/readyz`);
+  await ready.arrayBuffer();
+  results.cold_ready_ms = r1(performance.now() - t);
+  const t2 = performance.now();
+  const first = await fetch(`${worker.base}/predict`, { method: 'POST', body: jpeg224 });
+  await first.arrayBuffer();
+  results.cold_first_predict_after_ready_ms = r1(performance.now() - t2);
+} finally {
+  await worker.stop();
+}
+
 log('workerd: a 4000×3000 JPEG with the shipped limits');
 worker = await startWorker(modelDir);
 try {
@@ -211,6 +226,8 @@ Machine: ${m.cpu}, ${m.cpus} CPUs, ${m.memory_gb} GiB, Node ${m.node}; run ${m.d
 ${rows.join('\n')}
 
 - \`cold_start_ms\`: first /predict of a fresh isolate (manifest and model from R2, sha256, session creation, inference).
+- \`cold_ready_ms\` / \`cold_first_predict_after_ready_ms\`: the same cold start split in two on another fresh isolate:
+  /readyz (manifest and model from R2, size and sha256 checked, ORT session created), then the first /predict.
 - \`e2e_warm_*\`: a 224×224 JPEG posted over HTTP to wrangler dev (workerd), ${n} requests after 5 warm-ups.
 - \`ort_web_infer_ms\`: ORT-web inference inside workerd (the response's \`timing.inference_ms\`, median).
 - \`native_1t_ms\`: onnxruntime-node, 1 thread, same file, same run. \`int8_vs_fp32_speedup\`: ORT-web (wasm, 1 thread) in Node.

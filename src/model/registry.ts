@@ -5,7 +5,7 @@
  */
 import type { Manifest } from '../core/manifest.js';
 import { createSession, type OrtSession } from '../ort/workerd.js';
-import { ModelUnavailableError, readManifest, readVerifiedModel } from './store.js';
+import { ModelUnavailableError, readManifest, readVerifiedModel, releaseModelBytes } from './store.js';
 
 export interface LoadedModel {
   manifest: Manifest;
@@ -56,7 +56,9 @@ async function load(bucket: R2Bucket, options: RegistryOptions): Promise<LoadedM
   } catch (e) {
     throw new ModelUnavailableError('model_session_failed', `onnxruntime could not load ${manifest.name}@${manifest.version}: ${e instanceof Error ? e.message : String(e)}`);
   } finally {
-    bytes = null; // the JS copy of the model is garbage once ORT holds its own
+    // ORT holds its own copy in the wasm heap now: give the JS copy back at once, not at the next GC.
+    releaseModelBytes(bytes);
+    bytes = null;
   }
 }
 

@@ -35,3 +35,16 @@ export async function readVerifiedModel(bucket: R2Bucket, manifest: Manifest): P
   if (digest !== manifest.sha256) throw new ModelUnavailableError('model_integrity_failed', `${key} has sha256 ${digest}; the manifest says ${manifest.sha256}`);
   return bytes;
 }
+
+/**
+ * Frees the model bytes now instead of at some later GC: detaching an ArrayBuffer (ES2024 `transfer`) drops V8's
+ * reference to its backing store. Measured (`npm run bench`, a fresh isolate right after session creation):
+ * without this the 25 MB can linger and a 12 MP request was sampled at 103.6 MB instead of ~82. Only a view
+ * that spans its whole buffer is detached (never a buffer shared with anything else).
+ */
+export function releaseModelBytes(bytes: Uint8Array): boolean {
+  const buffer = bytes.buffer as ArrayBuffer & { transfer?: (length?: number) => ArrayBuffer };
+  if (bytes.byteOffset !== 0 || bytes.byteLength !== buffer.byteLength || typeof buffer.transfer !== 'function') return false;
+  buffer.transfer(0);
+  return true;
+}

@@ -3,6 +3,7 @@ import { env, SELF } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MANIFEST_KEY, modelKey, type Manifest } from '../../src/core/manifest.js';
 import { resetRegistry } from '../../src/model/registry.js';
+import { releaseModelBytes } from '../../src/model/store.js';
 import { fetchFixture, fetchTestModel, publishTestModel } from './helpers.js';
 
 let good: { manifest: Manifest; bytes: Uint8Array };
@@ -51,5 +52,15 @@ describe('model integrity', () => {
     expect(res.status).toBe(200);
     expect(((await res.json()) as { model: { version: string } }).model.version).toBe(good.manifest.version);
     await publishTestModel(good);
+  });
+
+  it('gives the model bytes back at once after the session exists (workerd detaches the buffer), never a shared one', () => {
+    const bytes = new Uint8Array(1 << 20).fill(7);
+    expect(releaseModelBytes(bytes)).toBe(true);
+    expect(bytes.buffer.byteLength).toBe(0); // detached: the backing store is gone, not waiting for a GC
+    const shared = new Uint8Array(1024);
+    const view = shared.subarray(16);
+    expect(releaseModelBytes(view)).toBe(false);
+    expect(shared.byteLength).toBe(1024);
   });
 });
