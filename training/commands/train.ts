@@ -282,12 +282,13 @@ const prefetchWeights = (model: tf.LayersModel) => Promise.all(model.weights.map
 async function finish(o: TrainOptions, model: tf.LayersModel, spec: PreprocessSpec, data: Data, history: EpochRecord[], callbacks: CallbackState): Promise<TrainResult> {
   const { log } = o;
   await prefetchWeights(model);
-  const fp32Bytes = encodeModel(exportToOnnx(model));
+  const fp32 = exportToOnnx(model);
+  const fp32Bytes = encodeModel(fp32);
   await writeFileAtomic(join(o.out, 'model-fp32.onnx'), fp32Bytes);
   const step = Math.max(1, Math.floor(data.train.tensors.length / o.calibrationImages));
   const calibration = data.train.tensors.filter((_, i) => i % step === 0).slice(0, o.calibrationImages);
   log(`quantize: ${o.calibration} calibration on ${calibration.length} training images`);
-  const { model: int8, summary } = await quantizeStatic(exportToOnnx(model), calibration, [1, 3, spec.height, spec.width], { method: o.calibration });
+  const { model: int8, summary } = await quantizeStatic(fp32, calibration, [1, 3, spec.height, spec.width], { method: o.calibration });
   const int8Bytes = encodeModel(int8);
   await writeFileAtomic(join(o.out, 'model-int8.onnx'), int8Bytes);
 

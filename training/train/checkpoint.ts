@@ -29,17 +29,6 @@ export interface Checkpoint<S> {
 
 const weightName = (v: tf.LayerVariable) => v.originalName;
 
-async function flatten(tensors: tf.Tensor[]): Promise<Float32Array> {
-  const total = tensors.reduce((a, t) => a + t.size, 0);
-  const out = new Float32Array(total);
-  let offset = 0;
-  for (const t of tensors) {
-    out.set((await t.data()) as Float32Array, offset);
-    offset += t.size;
-  }
-  return out;
-}
-
 /** Writes `model`'s weights, the optimizer's weights and `state` to `path` atomically. */
 export async function saveCheckpoint<S>(path: string, model: tf.LayersModel, optimizer: tf.Optimizer | null, state: S): Promise<void> {
   const variables = model.weights;
@@ -50,17 +39,22 @@ export async function saveCheckpoint<S>(path: string, model: tf.LayersModel, opt
     weights: variables.map((v) => ({ name: weightName(v), shape: v.shape as number[] })),
     optimizer: optimizerWeights.map((w) => ({ name: w.name, shape: w.tensor.shape })),
   };
-  const floats = await flatten([...variables.map((v) => v.read()), ...optimizerWeights.map((w) => w.tensor)]);
+  const tensors = [...variables.map((v) => v.read()), ...optimizerWeights.map((w) => w.tensor)];
   const json = new TextEncoder().encode(JSON.stringify(header));
-  const bytes = new Uint8Array(8 + json.byteLength + floats.byteLength + 8);
+  // Float data starts on a multiple of 8 bytes so a reader can view it in place; each tensor is copied once.
+  const dataStart = Math.ceil((8 + json.byteLength) / 8) * 8;
+  const bytes = new Uint8Array(dataStart + 4 * tensors.reduce((a, t) => a + t.size, 0));
   const view = new DataView(bytes.buffer);
   view.setUint32(0, json.byteLength, true);
-  bytes.set(json, 8);
-  // Float data starts on a multiple of 8 bytes so it can be viewed in place.
-  const dataStart = Math.ceil((8 + json.byteLength) / 8) * 8;
   view.setUint32(4, dataStart, true);
-  bytes.set(new Uint8Array(floats.buffer), dataStart);
-  await writeFileAtomic(path, bytes.subarray(0, dataStart + floats.byteLength));
+  bytes.set(json, 8);
+  const floats = new Float32Array(bytes.buffer, dataStart);
+  let offset = 0;
+  for (const t of tensors) {
+    floats.set((await t.data()) as Float32Array, offset);
+    offset += t.size;
+  }
+  await writeFileAtomic(path, bytes);
 }
 
 /** Reads a checkpoint; null when the file does not exist. Throws on a damaged file. */
@@ -76,7 +70,9 @@ export async function readCheckpoint<S>(path: string): Promise<Checkpoint<S> | n
   const dataStart = view.getUint32(4, true);
   const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + jsonLength))) as Header<S>;
   if (header.magic !== MAGIC) throw new Error(`${path} is not a training checkpoint`);
-  const floats = new Float32Array(bytes.slice(dataStart).buffer);
+  if (dataStart < 8 + jsonLength || dataStart > bytes.byteLength) throw new Error(`${path} is truncated`);
+  const aligned = (bytes.byteOffset + dataStart) % 4 === 0;
+  const floats = aligned ? new Float32Array(bytes.buffer, bytes.byteOffset + dataStart, (bytes.byteLength - dataStart) >> 2) : new Float32Array(bytes.slice(dataStart).buffer);
   let offset = 0;
   const take = (e: Entry) => {
     const n = e.shape.reduce((a, b) => a * b, 1);

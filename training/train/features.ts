@@ -5,7 +5,7 @@
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import { mkdir, open, rename, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname } from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import type { Random } from '../data/random.js';
 import { exportToOnnx } from '../onnx/export.js';
@@ -57,7 +57,7 @@ export async function computeFeatures(o: ComputeFeaturesOptions): Promise<Featur
   const cache: FeatureCache = { file: o.file, count: o.tensors.length, shapes, recordFloats };
   const existing = await stat(o.file).catch(() => null);
   if (existing && existing.size === o.tensors.length * recordFloats * 4) return cache;
-  await mkdir(join(o.file, '..'), { recursive: true });
+  await mkdir(dirname(o.file), { recursive: true });
   const onnx = exportToOnnx(o.prefix);
   const outputNames = onnx.graph!.output!.map((v) => v.name!);
   const session = await createNodeSession(encodeModel(onnx), { threads: 2 });
@@ -65,10 +65,10 @@ export async function computeFeatures(o: ComputeFeaturesOptions): Promise<Featur
   const handle = await open(tmp, 'w');
   try {
     const image = new Float32Array(3 * o.width * o.height);
+    const hwc = new Float32Array(image.length);
     const record = new Float32Array(recordFloats);
     for (const [i, src] of o.tensors.entries()) {
       // Augment in HWC (the training path's resampler), then back to planar for the NCHW model.
-      const hwc = new Float32Array(image.length);
       if (o.augment) augmentInto(src, o.width, o.height, drawAffine(o.augment, o.width, o.height, o.random), hwc, 0);
       else transposeInto(src, o.width, o.height, hwc, 0);
       const plane = o.width * o.height;

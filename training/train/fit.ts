@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { shuffle, type Random } from '../data/random.js';
 import type { AugmentOptions } from './augment.js';
 import { makeBatch, type TensorSet } from './batches.js';
+import { crossEntropy, l2Kernels, withL2 } from './loss.js';
 
 export interface StepLog {
   step: number;
@@ -31,13 +32,11 @@ export interface FitOptions {
   onStep?: (log: StepLog) => void;
 }
 
-/** Cross-entropy of softmax outputs (clipped like Keras). */
-export const crossEntropy = (y: tf.Tensor, p: tf.Tensor) => tf.mean(tf.metrics.categoricalCrossentropy(y, p)) as tf.Scalar;
 
 /** Trains for `steps − fromStep` steps, walking the data in reshuffled epochs. */
 export function fitSteps(options: FitOptions): void {
   const { model, optimizer, data, batchSize, random } = options;
-  const l2Kernels = (options.l2 ?? 0) > 0 ? model.layers.filter((l) => l.getClassName() === 'Dense' && l.trainable).map((l) => l.trainableWeights[0]!.read()) : [];
+  const kernels = l2Kernels(model, options.l2 ?? 0);
   let order: number[] = [];
   let cursor = 0;
   for (let step = options.fromStep ?? 0; step < options.steps; step++) {
@@ -55,9 +54,7 @@ export function fitSteps(options: FitOptions): void {
     const loss = optimizer.minimize(() => {
       const p = model.apply(x, { training: true }) as tf.Tensor;
       correct = tf.tidy(() => tf.sum(tf.cast(tf.equal(tf.argMax(p, 1), tf.argMax(y, 1)), 'float32')).dataSync()[0]!);
-      let l = crossEntropy(y, p);
-      for (const k of l2Kernels) l = tf.add(l, tf.mul(options.l2!, tf.sum(tf.square(k)))) as tf.Scalar;
-      return l;
+      return withL2(crossEntropy(y, p), kernels, options.l2 ?? 0);
     }, true)!;
     const value = loss.dataSync()[0]!;
     tf.dispose([x, y, loss]);

@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { shuffle, type Random } from '../data/random.js';
+import { crossEntropy, l2Kernels, withL2 } from './loss.js';
 import { epochProgress } from './progress.js';
 
 export interface Batch {
@@ -42,7 +43,6 @@ export interface EpochMetrics {
   completed: boolean;
 }
 
-const crossEntropy = (y: tf.Tensor, p: tf.Tensor) => tf.mean(tf.metrics.categoricalCrossentropy(y, p)) as tf.Scalar;
 const correctCount = (y: tf.Tensor, p: tf.Tensor) => tf.sum(tf.cast(tf.equal(tf.argMax(p, 1), tf.argMax(y, 1)), 'float32'));
 
 const apply = (model: tf.LayersModel, xs: tf.Tensor[], training: boolean) => model.apply(xs.length === 1 ? xs[0]! : xs, { training }) as tf.Tensor;
@@ -57,7 +57,7 @@ export async function trainEpoch(o: EpochOptions): Promise<EpochMetrics> {
   const { model, optimizer, source, batchSize } = o;
   (optimizer as unknown as { learningRate: number }).learningRate = o.learningRate;
   const variables = trainableVariables(model);
-  const l2Kernels = o.l2 > 0 ? model.layers.filter((l) => l.getClassName() === 'Dense' && l.trainable).map((l) => l.trainableWeights[0]!.read()) : [];
+  const kernels = l2Kernels(model, o.l2);
   const order = shuffle(Array.from({ length: source.count }, (_, i) => i), o.random);
   const steps = Math.ceil(order.length / batchSize);
   const progress = epochProgress(o.title, steps);
@@ -86,9 +86,7 @@ export async function trainEpoch(o: EpochOptions): Promise<EpochMetrics> {
     const { value, grads } = tf.variableGrads(() => {
       const p = apply(model, xs, true);
       hitsTensor = tf.keep(correctCount(y, p));
-      let loss = crossEntropy(y, p);
-      for (const k of l2Kernels) loss = tf.add(loss, tf.mul(o.l2, tf.sum(tf.square(k)))) as tf.Scalar;
-      return loss;
+      return withL2(crossEntropy(y, p), kernels, o.l2);
     }, variables);
     // Asynchronous reads: a GPU backend cannot read synchronously under Node (WebGPU's readSync needs a canvas).
     const [lossValue, hits] = (await Promise.all([value.data(), hitsTensor!.data()])).map((d) => d[0]!) as [number, number];

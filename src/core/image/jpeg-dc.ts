@@ -259,10 +259,10 @@ export function decodeJpegAtEighth(bytes: Uint8Array): EighthScaleImage | null {
           scan.push(c);
         }
         const p = start + 1 + count * 2;
-        const [ss, se, a] = [bytes[p]!, bytes[p + 1]!, bytes[p + 2]!];
+        const [ss, a] = [bytes[p]!, bytes[p + 2]!]; // spectral start; the end (p + 1) matters only to AC scans, skipped
         const [ah, al] = [a >> 4, a & 15];
         const reader = new BitReader(bytes, end);
-        if (!progressive || ss === 0) decodeScan(reader, scan, { progressive, ss, se, ah, al, restartInterval, mcusPerLine, mcusPerColumn, width, height, hMax, vMax });
+        if (!progressive || ss === 0) decodeScan(reader, scan, { progressive, ah, al, restartInterval, mcusPerLine, mcusPerColumn, width, height, hMax, vMax });
         pos = reader.toMarker();
         sawScan = true;
         continue;
@@ -280,8 +280,6 @@ export function decodeJpegAtEighth(bytes: Uint8Array): EighthScaleImage | null {
 
 interface ScanContext {
   progressive: boolean;
-  ss: number;
-  se: number;
   ah: number;
   al: number;
   restartInterval: number;
