@@ -10,7 +10,6 @@ import { join } from 'node:path';
 import { caffePreprocess, type PreprocessSpec } from '../src/core/preprocess-spec.js';
 import { readFolderDataset } from './data/folder.js';
 import { loadImageTensors, type LoadedSet } from './data/load.js';
-import { seededRandom } from './data/random.js';
 import { SHAPE_CLASSES } from './data/shapes.js';
 import { writeSvgShapes } from './data/svg-shapes.js';
 import { writeShapesDataset } from './data/write-shapes.js';
@@ -21,9 +20,8 @@ import { exportToOnnx } from './onnx/export.js';
 import { decodeModel, encodeModel, type ModelProto } from './onnx/proto.js';
 import { quantizeStatic } from './onnx/quantize.js';
 import { buildResNet50 } from './model/resnet50.js';
-import { tf, useBackend } from './tf/backend.js';
-import { fitSteps } from './train/fit.js';
-import { warmupCosine } from './train/schedule.js';
+import { useBackend } from './tf/backend.js';
+import { fitDataParallel } from './train/parallel-fit.js';
 
 export interface DefaultModelRecipe {
   name: string;
@@ -33,7 +31,9 @@ export interface DefaultModelRecipe {
   testPerClass: number;
   svgPerClass: number;
   inputSize: number;
-  batch: number;
+  /** Training threads (data-parallel, see train/parallel-fit.ts) and the images each takes per step. */
+  workers: number;
+  batchPerWorker: number;
   steps: number;
   learningRate: number;
   warmup: number;
@@ -53,7 +53,8 @@ export const FULL_RECIPE: DefaultModelRecipe = {
   testPerClass: 60,
   svgPerClass: 40,
   inputSize: 32,
-  batch: 16,
+  workers: 2,
+  batchPerWorker: 16,
   steps: 450,
   learningRate: 1e-4,
   warmup: 10,
@@ -67,7 +68,7 @@ export const FULL_RECIPE: DefaultModelRecipe = {
 export const FAST_RECIPE: DefaultModelRecipe = { ...FULL_RECIPE, version: '1.0.0-fast', trainPerClass: 24, testPerClass: 6, svgPerClass: 4, steps: 6, calibrationImages: 16 };
 
 /** Bump when the build's code changes in a way that changes its outputs. */
-const BUILD_REVISION = 1;
+const BUILD_REVISION = 2;
 
 export interface BuildOptions {
   out: string;
@@ -109,23 +110,39 @@ function withInputSize(model: ModelProto, size: number): ModelProto {
   return copy;
 }
 
-async function trainAndExport(recipe: DefaultModelRecipe, train: LoadedSet, log: BuildOptions['log']): Promise<ModelProto> {
+async function trainAndExport(recipe: DefaultModelRecipe, train: LoadedSet, heldOut: LoadedSet, log: BuildOptions['log']): Promise<{ onnx: ModelProto; curve: Array<[number, number]> }> {
   await useBackend('wasm');
-  const model = buildResNet50({ inputSize: recipe.inputSize, classes: SHAPE_CLASSES.length, bnMomentum: recipe.bnMomentum, zeroInitResidual: true, residualGamma: recipe.residualGamma, seed: recipe.seed });
-  const optimizer = tf.train.adam(recipe.learningRate);
-  const random = seededRandom(recipe.seed + 7);
+  const modelOptions = { inputSize: recipe.inputSize, classes: SHAPE_CLASSES.length, bnMomentum: recipe.bnMomentum, zeroInitResidual: true, residualGamma: recipe.residualGamma, seed: recipe.seed };
+  const probe = buildResNet50(modelOptions);
+  const parameters = probe.trainableWeights.reduce((sum, w) => sum + w.shape.reduce((a, b) => a! * b!, 1)!, 0);
+  probe.dispose();
   const started = Date.now();
+  const curve: Array<[number, number]> = [];
   let window = { loss: 0, accuracy: 0, n: 0 };
-  fitSteps({
-    model,
-    optimizer,
-    data: { tensors: train.tensors, labels: train.labels, width: recipe.inputSize, height: recipe.inputSize, classes: SHAPE_CLASSES.length },
-    batchSize: recipe.batch,
+  const bytes = await fitDataParallel({
+    workers: recipe.workers,
+    model: modelOptions,
+    tensors: train.tensors,
+    labelsOf: train.labels,
+    parameters,
+    width: recipe.inputSize,
+    height: recipe.inputSize,
+    classes: SHAPE_CLASSES.length,
+    batchPerWorker: recipe.batchPerWorker,
     steps: recipe.steps,
-    learningRate: (step) => warmupCosine(step, recipe.steps, recipe.warmup, recipe.learningRate, recipe.learningRate * 0.05),
+    schedule: { base: recipe.learningRate, warmup: recipe.warmup, final: recipe.learningRate * 0.05 },
     // Shapes are the same shape at any angle or mirror image: full rotation and both flips are free data.
     augment: { rotation: 180, widthShift: 0.08, heightShift: 0.08, zoom: 0.1, horizontalFlip: true },
-    random,
+    seed: recipe.seed + 7,
+    evaluation: {
+      tensors: heldOut.tensors,
+      labels: heldOut.labels,
+      every: 50,
+      onEvaluate: (step, accuracy) => {
+        curve.push([step + 1, accuracy]);
+        log(`  held-out top-1 after ${step + 1} steps: ${(accuracy * 100).toFixed(1)} %`);
+      },
+    },
     onStep: (s) => {
       window = { loss: window.loss + s.loss, accuracy: window.accuracy + s.accuracy, n: window.n + 1 };
       if ((s.step + 1) % 25 === 0 || s.step + 1 === recipe.steps) {
@@ -136,10 +153,7 @@ async function trainAndExport(recipe: DefaultModelRecipe, train: LoadedSet, log:
       }
     },
   });
-  const onnx = exportToOnnx(model);
-  model.dispose();
-  optimizer.dispose();
-  return onnx;
+  return { onnx: decodeModel(bytes), curve };
 }
 
 export async function buildDefaultModel(options: BuildOptions): Promise<void> {
@@ -168,11 +182,11 @@ export async function buildDefaultModel(options: BuildOptions): Promise<void> {
 
   const fp32Path = join(cache, 'model-fp32.onnx');
   if (!(await exists(fp32Path))) {
-    log(`train: ResNet50 from scratch at ${recipe.inputSize}×${recipe.inputSize}, ${recipe.steps} steps of ${recipe.batch} (tfjs wasm, our conv gradient kernels)`);
+    log(`train: ResNet50 from scratch at ${recipe.inputSize}×${recipe.inputSize}, ${recipe.steps} steps of ${recipe.workers}×${recipe.batchPerWorker} (${recipe.workers} data-parallel tfjs wasm workers, our gradient kernels)`);
     const trainStarted = Date.now();
-    const onnx = await trainAndExport(recipe, train, log);
+    const { onnx, curve } = await trainAndExport(recipe, train, await load('test'), log);
     await writeFileAtomic(fp32Path, encodeModel(onnx));
-    await writeJsonAtomic(join(cache, 'training.json'), { seconds: (Date.now() - trainStarted) / 1000 });
+    await writeJsonAtomic(join(cache, 'training.json'), { seconds: (Date.now() - trainStarted) / 1000, curve });
   }
   const fp32Bytes = new Uint8Array(await readFile(fp32Path));
   const fp32 = decodeModel(fp32Bytes);
@@ -197,6 +211,7 @@ export async function buildDefaultModel(options: BuildOptions): Promise<void> {
   metrics.train_seconds = Math.round(training?.seconds ?? 0);
   metrics.train_images = train.tensors.length;
   metrics.train_steps = recipe.steps;
+  metrics.train_images_seen = recipe.steps * recipe.workers * recipe.batchPerWorker;
   log(`evaluate: ${JSON.stringify(metrics)}`);
 
   await mkdir(out, { recursive: true });

@@ -10,6 +10,7 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { registerConvGradientKernels } from './conv-gradient-kernels.js';
+import { registerFastTransposes } from './fast-transpose.js';
 
 export type TfBackendName = 'wasm' | 'cpu';
 export const DEVICE_CHOICES = ['auto', 'cpu', 'gpu'] as const;
@@ -110,7 +111,10 @@ async function useWebGpu(): Promise<boolean> {
 
 /** Selects a tfjs backend by name (the wasm one with our gradient kernels) and returns its name. */
 export async function useBackend(name: TfBackendName = 'wasm'): Promise<string> {
-  if (name === 'wasm') registerConvGradientKernels('wasm');
+  if (name === 'wasm') {
+    registerConvGradientKernels('wasm');
+    registerFastTransposes('wasm');
+  }
   if (!(await tf.setBackend(name))) throw new Error(`tfjs backend ${name} could not be initialised`);
   await tf.ready();
   return tf.getBackend();

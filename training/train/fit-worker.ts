@@ -1,0 +1,178 @@
+/**
+ * @module One data-parallel training worker (see parallel-fit.ts). Per step: every worker computes gradients on
+ * its share of the batch and publishes them in shared memory; after a barrier, each worker averages the
+ * gradients of its own part of the variables and applies Adam to that part, writing the new weights to a
+ * shared buffer; after a second barrier, every replica loads all new weights from it. Each worker keeps Adam
+ * moments only for its part, and no weight is sent twice.
+ */
+import { parentPort } from 'node:worker_threads';
+import { seededRandom, shuffle } from '../data/random.js';
+import { buildResNet50, type ResNet50Options } from '../model/resnet50.js';
+import { encodeModel } from '../onnx/proto.js';
+import { exportToOnnx } from '../onnx/export.js';
+import { tf, useBackend } from '../tf/backend.js';
+import { adamStepInto, createAdamState } from '../tf/fused-adam.js';
+import { float32View } from '../tf/heap.js';
+import type { AugmentOptions } from './augment.js';
+import { arriveAndWait } from './barrier.js';
+import { makeBatch, type TensorSet } from './batches.js';
+import { crossEntropy } from './loss.js';
+import { warmupCosine } from './schedule.js';
+
+export interface FitWorkerData {
+  rank: number;
+  workers: number;
+  model: ResNet50Options;
+  /** All images, [count, 3, H, W] planar float32, and their labels. */
+  images: SharedArrayBuffer;
+  labels: SharedArrayBuffer;
+  width: number;
+  height: number;
+  classes: number;
+  batchPerWorker: number;
+  steps: number;
+  schedule: { base: number; warmup: number; final: number };
+  augment: AugmentOptions | null;
+  seed: number;
+  /** [workers][parameters] float32 gradients. */
+  gradients: SharedArrayBuffer;
+  /** [parameters] float32: the weights after the last update. */
+  weights: SharedArrayBuffer;
+  barrier: SharedArrayBuffer;
+  /** Held-out images ([count, 3, H, W]) that worker 0 scores every `every` steps (a learning curve), or null. */
+  evaluation: { images: SharedArrayBuffer; labels: SharedArrayBuffer; every: number } | null;
+}
+
+export type FitWorkerMessage =
+  | { kind: 'step'; rank: number; step: number; loss: number; correct: number; count: number; learningRate: number }
+  | { kind: 'eval'; step: number; accuracy: number }
+  | { kind: 'done'; rank: number; checksum: number; onnx?: Uint8Array };
+
+/** Σ of every trainable weight in float64: equal on all workers when the replicas stayed identical. */
+export function weightChecksum(variables: readonly tf.Variable[]): number {
+  let sum = 0;
+  for (const v of variables) for (const value of float32View(v)) sum += value;
+  return sum;
+}
+
+/** Splits variable indices into `parts` groups of near-equal size (largest first, each to the lightest group). */
+export function partitionBySize(sizes: readonly number[], parts: number): number[][] {
+  const groups = Array.from({ length: parts }, () => ({ total: 0, members: [] as number[] }));
+  const order = sizes.map((size, i) => ({ size, i })).sort((a, b) => b.size - a.size || a.i - b.i);
+  for (const { size, i } of order) {
+    const lightest = groups.reduce((best, g) => (g.total < best.total ? g : best));
+    lightest.members.push(i);
+    lightest.total += size;
+  }
+  return groups.map((g) => g.members.sort((a, b) => a - b));
+}
+
+/** Planar [count, 3, H, W] images in shared memory as the tensor set the batch maker reads. */
+function sharedSet(images: SharedArrayBuffer, labels: SharedArrayBuffer, data: FitWorkerData): TensorSet {
+  const stride = 3 * data.width * data.height;
+  const all = new Float32Array(images);
+  return {
+    tensors: Array.from({ length: all.length / stride }, (_, i) => all.subarray(i * stride, (i + 1) * stride)),
+    labels: Array.from(new Int32Array(labels)),
+    width: data.width,
+    height: data.height,
+    classes: data.classes,
+  };
+}
+
+/** Top-1 accuracy of the model (inference mode) on a held-out set, in batches of 50. */
+function accuracyOn(model: tf.LayersModel, set: TensorSet): number {
+  let correct = 0;
+  for (let start = 0; start < set.tensors.length; start += 50) {
+    const indices = Array.from({ length: Math.min(50, set.tensors.length - start) }, (_, k) => start + k);
+    const { x, y } = makeBatch(set, indices, null, seededRandom(0));
+    correct += tf.tidy(() => tf.sum(tf.cast(tf.equal(tf.argMax(model.predict(x) as tf.Tensor, 1), tf.argMax(y, 1)), 'float32')).dataSync()[0]!);
+    tf.dispose([x, y]);
+  }
+  return correct / set.tensors.length;
+}
+
+export async function runFitWorker(data: FitWorkerData): Promise<void> {
+  await useBackend('wasm');
+  const post = (message: FitWorkerMessage, transfer: ArrayBuffer[] = []) => parentPort!.postMessage(message, transfer);
+  const model = buildResNet50(data.model);
+  const variables = model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
+  const sizes = variables.map((v) => v.size);
+  const offsets: number[] = [];
+  let parameters = 0;
+  for (const size of sizes) {
+    offsets.push(parameters);
+    parameters += size;
+  }
+  if (data.weights.byteLength !== parameters * 4) throw new Error(`fit-worker: weight buffer sized for another model (${data.weights.byteLength} bytes, model has ${parameters} parameters)`);
+  const part = (buffer: Float32Array, i: number) => buffer.subarray(offsets[i], offsets[i]! + sizes[i]!);
+  const gradients = Array.from({ length: data.workers }, (_, r) => new Float32Array(data.gradients, r * parameters * 4, parameters));
+  const weights = new Float32Array(data.weights);
+  const barrier = new Int32Array(data.barrier);
+  const sync = () => arriveAndWait(barrier, data.workers);
+  const load = () =>
+    variables.forEach((v, i) => {
+      const t = tf.tensor(part(weights, i), v.shape, 'float32');
+      v.assign(t);
+      t.dispose();
+    });
+  // Worker 0's initial weights for everyone (the same seed already makes them equal; this makes it certain).
+  if (data.rank === 0) variables.forEach((v, i) => weights.set(float32View(v), offsets[i]));
+  sync();
+  if (data.rank !== 0) load();
+
+  const mine = partitionBySize(sizes, data.workers)[data.rank]!;
+  const state = createAdamState(mine.map((i) => sizes[i]!));
+  const average = new Float32Array(Math.max(...mine.map((i) => sizes[i]!)));
+  const set = sharedSet(data.images, data.labels, data);
+  const count = set.tensors.length;
+  const heldOut = data.evaluation && data.rank === 0 ? sharedSet(data.evaluation.images, data.evaluation.labels, data) : null;
+  // Same order on every worker (same seed); each takes its own slice of every global batch.
+  const orderRandom = seededRandom(data.seed);
+  const augmentRandom = seededRandom(data.seed + 7919 * (data.rank + 1));
+  const global = data.batchPerWorker * data.workers;
+  let order: number[] = [];
+  let cursor = 0;
+  for (let step = 0; step < data.steps; step++) {
+    if (cursor + global > order.length) {
+      order = shuffle(Array.from({ length: count }, (_, i) => i), orderRandom);
+      cursor = 0;
+    }
+    const indices = order.slice(cursor + data.rank * data.batchPerWorker, cursor + (data.rank + 1) * data.batchPerWorker);
+    cursor += global;
+    const { x, y } = makeBatch(set, indices, data.augment, augmentRandom);
+    let correct = 0;
+    const { value, grads } = tf.variableGrads(() => {
+      const p = model.apply(x, { training: true }) as tf.Tensor;
+      correct = tf.tidy(() => tf.sum(tf.cast(tf.equal(tf.argMax(p, 1), tf.argMax(y, 1)), 'float32')).dataSync()[0]!);
+      return crossEntropy(y, p);
+    }, variables);
+    const loss = value.dataSync()[0]!;
+    variables.forEach((v, i) => gradients[data.rank]!.set(float32View(grads[v.name]!), offsets[i]));
+    tf.dispose([x, y, value, ...Object.values(grads)]);
+    sync();
+    const learningRate = warmupCosine(step, data.steps, data.schedule.warmup, data.schedule.base, data.schedule.final);
+    mine.forEach((i, j) => {
+      const g = average.subarray(0, sizes[i]);
+      g.set(part(gradients[0]!, i));
+      for (let r = 1; r < data.workers; r++) {
+        const other = part(gradients[r]!, i);
+        for (let k = 0; k < g.length; k++) g[k] += other[k]!;
+      }
+      if (data.workers > 1) for (let k = 0; k < g.length; k++) g[k] /= data.workers;
+      const w = part(weights, i);
+      adamStepInto(w, g, state.m[j]!, state.v[j]!, w, learningRate, step + 1);
+    });
+    sync();
+    load();
+    post({ kind: 'step', rank: data.rank, step, loss, correct, count: indices.length, learningRate });
+    if (heldOut && ((step + 1) % data.evaluation!.every === 0 || step + 1 === data.steps)) post({ kind: 'eval', step, accuracy: accuracyOn(model, heldOut) });
+  }
+  const checksum = weightChecksum(variables);
+  if (data.rank === 0) {
+    const onnx = encodeModel(exportToOnnx(model));
+    post({ kind: 'done', rank: 0, checksum, onnx }, [onnx.buffer as ArrayBuffer]);
+  } else {
+    post({ kind: 'done', rank: data.rank, checksum });
+  }
+}
