@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { tf, useBackend } from './backend.js';
+import { conv2dInputGradient, preferredInputGradient } from './conv2d-backprop-input.js';
 
 /** Deterministic pseudo-random values. */
 const values = (n: number, seed: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 12.9898 + seed * 78.233) * 0.5);
@@ -52,6 +53,33 @@ function loss(x: Float32Array | Float64Array, w: Float32Array | Float64Array, r:
 }
 
 describe('wasm conv gradient kernels', () => {
+  const deep: typeof CONFIGS = [{ x: [2, 2, 2, 16], f: [3, 3, 16, 24], stride: 1, pad: 'same' }, { x: [3, 1, 1, 32], f: [1, 1, 32, 40], stride: 1, pad: 'valid' }];
+  for (const c of [...CONFIGS, ...deep]) {
+    it(`${c.f[0]}×${c.f[1]}/${c.stride} ${c.pad} on ${c.x.join('×')}: both input-gradient strategies equal tfjs' cpu kernel`, async () => {
+      const { dx: expected } = await gradients('cpu', c);
+      await useBackend('wasm');
+      const x = tf.tensor4d(values(c.x.reduce((a, b) => a * b), 1), c.x);
+      const w = tf.tensor4d(values(c.f.reduce((a, b) => a * b), 2), c.f);
+      const y = tf.conv2d(x, w, c.stride, c.pad);
+      const r = tf.tensor4d(values(y.size, 3), y.shape);
+      for (const mode of ['filter', 'activation'] as const) {
+        const dx = conv2dInputGradient(r, w, c.x, c.stride, c.pad, undefined, mode);
+        const got = Array.from(dx.dataSync());
+        expect(got.length).toBe(expected.length);
+        expect(got.reduce((m, v, i) => Math.max(m, Math.abs(v - expected[i]!)), 0), mode).toBeLessThan(1e-4);
+        dx.dispose();
+      }
+      tf.dispose([x, w, y, r]);
+    });
+  }
+
+  it('picks the activation strategy deep in the network (tiny maps, big filters) and the filter one early', () => {
+    expect(preferredInputGradient([16, 1, 1, 512], [3, 3, 512, 512], [16, 1, 1, 512])).toBe('activation');
+    expect(preferredInputGradient([16, 1, 1, 2048], [1, 1, 512, 2048], [16, 1, 1, 512])).toBe('activation');
+    expect(preferredInputGradient([16, 8, 8, 64], [3, 3, 64, 64], [16, 8, 8, 64])).toBe('filter');
+    expect(preferredInputGradient([16, 16, 16, 64], [7, 7, 3, 64], [16, 38, 38, 3])).toBe('filter');
+  });
+
   for (const c of CONFIGS) {
     const name = `${c.f[0]}×${c.f[1]} stride ${c.stride} ${c.pad}, input ${c.x.join('×')}`;
     it(`${name}: match numeric gradients and tfjs' cpu kernels`, async () => {

@@ -70,7 +70,31 @@ export function flipTransposeFilter(filter: tf.Tensor4D): tf.Tensor4D {
   return tf.tensor4d(out, [kh, kw, cout, cin]);
 }
 
-/** The input gradient of an NHWC conv2d (dilation 1) as a stride-1 forward convolution. */
+/**
+ * Column gradient dcol[m, taps·cin] = dy · Wᵀ, computed as (W · dyᵀ)ᵀ so that only activations are transposed:
+ * deep in ResNet50 at low resolution m (= N·H·W) is tiny and the filters are millions of values.
+ */
+function columnGradient(dy: tf.Tensor4D, filter: tf.Tensor4D): tf.Tensor2D {
+  const [kh, kw, cin, cout] = filter.shape;
+  const m = dy.size / cout;
+  const dyT = tf.transpose(tf.reshape(dy, [m, cout]));
+  return tf.transpose(tf.matMul(tf.reshape(filter, [kh * kw * cin, cout]), dyT));
+}
+
+/** Input-gradient strategy: 'filter' transposes the filter and convolves; 'activation' goes through columns (col2im). */
+export type InputGradientMode = 'auto' | 'filter' | 'activation';
+
+/** The cheaper strategy by values moved: filter-sized work versus activation-sized work. */
+export function preferredInputGradient(dyShape: readonly number[], filterShape: readonly number[], inputShape: readonly number[]): 'filter' | 'activation' {
+  const [kh, kw, cin, cout] = filterShape as [number, number, number, number];
+  const m = dyShape[0]! * dyShape[1]! * dyShape[2]!;
+  const taps = kh * kw;
+  const filterCost = taps * cin * cout;
+  const activationCost = m * cout + m * taps * cin + taps * inputShape[0]! * inputShape[1]! * inputShape[2]! * cin;
+  return activationCost < filterCost ? 'activation' : 'filter';
+}
+
+/** The input gradient of an NHWC conv2d (dilation 1): a stride-1 forward convolution, or col2im of dy · Wᵀ. */
 export function conv2dInputGradient(
   dy: tf.Tensor4D,
   filter: tf.Tensor4D,
@@ -78,15 +102,34 @@ export function conv2dInputGradient(
   strides: number | [number, number],
   pad: 'same' | 'valid' | number | backend_util.ExplicitPadding,
   dimRoundingMode?: 'floor' | 'round' | 'ceil',
+  mode: InputGradientMode = 'auto',
 ): tf.Tensor4D {
   return tf.tidy(() => {
     const info = backend_util.computeConv2DInfo(inputShape, filter.shape, strides, 1, pad as 'same', dimRoundingMode, false, 'channelsLast');
-    const [kh, kw] = filter.shape;
-    const [, h, w] = inputShape;
-    let y = zeroDilate(dy, info.strideHeight, info.strideWidth);
+    const [kh, kw, cin] = filter.shape;
+    const [n, h, w] = inputShape;
+    const { strideHeight: sh, strideWidth: sw } = info;
+    const { top: padTop, left: padLeft } = info.padInfo;
+    if ((mode === 'auto' ? preferredInputGradient(dy.shape, filter.shape, inputShape) : mode) === 'activation') {
+      // dx[y·s + i − pad] += dcol[y][tap (i, j)]: each tap's slice, zero-dilated by the stride, shifted into place.
+      const columns = columnGradient(dy, filter);
+      const [, ho, wo] = dy.shape;
+      let sum: tf.Tensor4D | null = null;
+      for (let i = 0; i < kh; i++) {
+        for (let j = 0; j < kw; j++) {
+          const tap = tf.reshape(tf.slice(columns, [0, (i * kw + j) * cin], [n * ho * wo, cin]), [n, ho, wo, cin]) as tf.Tensor4D;
+          let placed = zeroDilate(tap, sh, sw);
+          placed = padOrCrop(placed, 1, i - padTop, h - (i - padTop) - placed.shape[1]);
+          placed = padOrCrop(placed, 2, j - padLeft, w - (j - padLeft) - placed.shape[2]);
+          sum = sum ? tf.add(sum, placed) : placed;
+        }
+      }
+      return sum!;
+    }
+    let y = zeroDilate(dy, sh, sw);
     // dx[p] reads dilated dy from p + pad − (k − 1) to p + pad: pad the front by k − 1 − pad, the back to fit.
-    const top = kh - 1 - info.padInfo.top;
-    const left = kw - 1 - info.padInfo.left;
+    const top = kh - 1 - padTop;
+    const left = kw - 1 - padLeft;
     y = padOrCrop(y, 1, top, h + kh - 1 - top - y.shape[1]);
     y = padOrCrop(y, 2, left, w + kw - 1 - left - y.shape[2]);
     return tf.conv2d(y, flipTransposeFilter(filter), 1, 'valid');
