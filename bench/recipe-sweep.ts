@@ -10,7 +10,7 @@ import { preprocessImage } from '../src/core/preprocess.js';
 import { caffePreprocess } from '../src/core/preprocess-spec.js';
 import { seededRandom } from '../training/data/random.js';
 import { drawShape, SHAPE_CLASSES } from '../training/data/shapes.js';
-import { buildResNet50 } from '../training/model/resnet50.js';
+import { trainableParameterCount } from '../training/model/resnet50.js';
 import { useBackend } from '../training/tf/backend.js';
 import { runFitWorker, type FitWorkerData } from '../training/train/fit-worker.js';
 import { fitDataParallel } from '../training/train/parallel-fit.js';
@@ -66,9 +66,7 @@ if (!isMainThread) {
   console.log(`${name}: ${train.tensors.length} shapes drawn in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   await useBackend('wasm');
   const modelOptions = { inputSize: v.inputSize, classes: 5, bnMomentum: v.bnMomentum, zeroInitResidual: true, residualGamma: v.gamma, seed: 20261128 };
-  const probe = buildResNet50(modelOptions);
-  const parameters = probe.trainableWeights.reduce((s, w) => s + w.shape.reduce((a, b) => a! * b!, 1)!, 0);
-  probe.dispose();
+  const parameters = trainableParameterCount(modelOptions);
   // Steps that fit the budget, from a measured first few steps: estimated at 8 s/step first, corrected below.
   const steps = Number(arg('--steps', '100000'));
   const curve: Array<{ step: number; seconds: number; accuracy: number }> = [];

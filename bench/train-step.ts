@@ -1,23 +1,30 @@
 /**
- * `npx tsx bench/train-step.ts`: seconds per training step of the default model's recipe (ResNet50, batch 16 at
- * 32 px, Adam, tfjs wasm + our gradient kernels). Run two at once (`npx tsx bench/train-step.ts & npx tsx
- * bench/train-step.ts`) to see whether both cores can train side by side (the case for data parallelism).
+ * `npx tsx bench/train-step.ts [--workers 2] [--batch 16] [--steps 8]`: seconds per training step of the default
+ * model's recipe (ResNet50 at 32 px, Adam, tfjs wasm + our kernels) through the data-parallel trainer that
+ * `npm run model` uses, on random images; `--workers 1` is the one-thread figure. The first two steps (warm-up)
+ * are left out of the mean.
  */
-import { buildResNet50 } from '../training/model/resnet50.js';
-import { tf, useBackend } from '../training/tf/backend.js';
+import { trainableParameterCount } from '../training/model/resnet50.js';
+import { useBackend } from '../training/tf/backend.js';
+import { fitDataParallel } from '../training/train/parallel-fit.js';
 
-await useBackend('wasm');
-const model = buildResNet50({ inputSize: 32, classes: 5, bnMomentum: 0.9, zeroInitResidual: true, residualGamma: 0.2, seed: 1 });
-const x = tf.randomNormal([16, 32, 32, 3], 0, 50);
-const y = tf.oneHot(tf.tensor1d(Array.from({ length: 16 }, (_, i) => i % 5), 'int32'), 5);
-const optimizer = tf.train.adam(1e-4);
-const step = () => {
-  const loss = optimizer.minimize(() => tf.mean(tf.metrics.categoricalCrossentropy(y, model.apply(x, { training: true }) as tf.Tensor)) as tf.Scalar, true)!;
-  loss.dataSync();
-  loss.dispose();
+const arg = (name: string, fallback: number) => {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
 };
-step(); // warm-up
-const runs = 6;
-const started = performance.now();
-for (let i = 0; i < runs; i++) step();
-console.log(`train step (ResNet50, batch 16, 32 px): ${((performance.now() - started) / runs).toFixed(0)} ms`);
+const workers = arg('--workers', 2);
+const batch = arg('--batch', 16);
+const steps = arg('--steps', 8);
+await useBackend('wasm');
+const model = { inputSize: 32, classes: 5, bnMomentum: 0.9, zeroInitResidual: true, residualGamma: 0.2, seed: 1 };
+const parameters = trainableParameterCount(model);
+const tensors = Array.from({ length: 256 }, (_, i) => Float32Array.from({ length: 3 * 32 * 32 }, (_, k) => Math.sin(k * 0.37 + i) * 60));
+const seconds: number[] = [];
+await fitDataParallel({
+  workers, model, tensors, labelsOf: tensors.map((_, i) => i % 5), parameters, width: 32, height: 32, classes: 5,
+  batchPerWorker: batch, steps, schedule: { base: 1e-4, warmup: 2, final: 1e-5 }, augment: null, seed: 3,
+  onStep: (s) => seconds.push(s.seconds),
+});
+const timed = seconds.slice(2);
+const mean = timed.reduce((a, b) => a + b, 0) / timed.length;
+console.log(`train step (ResNet50, 32 px, ${workers} worker(s) × ${batch} images): ${mean.toFixed(2)} s/step, ${((workers * batch) / mean).toFixed(1)} images/s`);

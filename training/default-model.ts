@@ -19,7 +19,7 @@ import { buildManifest } from './manifest-writer.js';
 import { exportToOnnx } from './onnx/export.js';
 import { decodeModel, encodeModel, type ModelProto } from './onnx/proto.js';
 import { quantizeStatic } from './onnx/quantize.js';
-import { buildResNet50 } from './model/resnet50.js';
+import { trainableParameterCount } from './model/resnet50.js';
 import { useBackend } from './tf/backend.js';
 import { fitDataParallel } from './train/parallel-fit.js';
 
@@ -113,9 +113,7 @@ function withInputSize(model: ModelProto, size: number): ModelProto {
 async function trainAndExport(recipe: DefaultModelRecipe, train: LoadedSet, heldOut: LoadedSet, log: BuildOptions['log']): Promise<{ onnx: ModelProto; curve: Array<[number, number]> }> {
   await useBackend('wasm');
   const modelOptions = { inputSize: recipe.inputSize, classes: SHAPE_CLASSES.length, bnMomentum: recipe.bnMomentum, zeroInitResidual: true, residualGamma: recipe.residualGamma, seed: recipe.seed };
-  const probe = buildResNet50(modelOptions);
-  const parameters = probe.trainableWeights.reduce((sum, w) => sum + w.shape.reduce((a, b) => a! * b!, 1)!, 0);
-  probe.dispose();
+  const parameters = trainableParameterCount(modelOptions);
   const started = Date.now();
   const curve: Array<[number, number]> = [];
   let window = { loss: 0, accuracy: 0, n: 0 };

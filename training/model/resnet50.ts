@@ -130,5 +130,13 @@ export function buildResNet50(options: ResNet50Options): tfl.LayersModel {
   return model;
 }
 
+/** Trainable parameters of the network `options` builds (sizes the shared buffers of data-parallel training). */
+export function trainableParameterCount(options: ResNet50Options): number {
+  const model = buildResNet50(options);
+  const count = model.trainableWeights.reduce((sum, w) => sum + w.shape.reduce((a, b) => a! * b!, 1)!, 0);
+  model.dispose();
+  return count;
+}
+
 /** Keras-style parameter count (trainable + BN moving statistics). */
 export const countParams = (model: tfl.LayersModel) => model.countParams();
