@@ -5,8 +5,6 @@
  * Float32Arrays. Same update rule and defaults as tf.train.adam (ε = 1e-7), so results match it to float
  * rounding (adam.test.ts).
  */
-import * as tf from '@tensorflow/tfjs';
-import { float32View } from './heap.js';
 
 export interface AdamOptions {
   beta1?: number;
@@ -14,14 +12,13 @@ export interface AdamOptions {
   epsilon?: number;
 }
 
+/** First and second moments, one pair per variable. */
 export interface AdamState {
-  /** Updates applied so far (t in the bias corrections). */
-  step: number;
   m: Float32Array[];
   v: Float32Array[];
 }
 
-export const createAdamState = (sizes: readonly number[]): AdamState => ({ step: 0, m: sizes.map((n) => new Float32Array(n)), v: sizes.map((n) => new Float32Array(n)) });
+export const createAdamState = (sizes: readonly number[]): AdamState => ({ m: sizes.map((n) => new Float32Array(n)), v: sizes.map((n) => new Float32Array(n)) });
 
 /**
  * out = w − lr·m̂/(√v̂ + ε) after updating m and v in place with g; `t` is the 1-based step. m̂/(√v̂ + ε) is
@@ -48,21 +45,4 @@ export function adamStepInto(w: Float32Array, g: Float32Array, m: Float32Array, 
     v[k] = vk;
     out[k] = w[k]! - (stepSize * mk) / (Math.sqrt(vk) + eps);
   }
-}
-
-/**
- * One Adam update of tfjs variables. `gradient(i)` gives `variables[i]`'s gradient; it is asked for right
- * before use because a heap view goes stale once tfjs grows the heap. New values go to a fresh tensor, not
- * in place: tfjs-wasm caches packed conv weights by tensor id, so a weight changed in place would be read stale.
- */
-export function adamUpdate(variables: readonly tf.Variable[], gradient: (i: number) => Float32Array, state: AdamState, learningRate: number, options: AdamOptions = {}): void {
-  state.step++;
-  const scratch = new Float32Array(Math.max(...variables.map((v) => v.size)));
-  variables.forEach((variable, i) => {
-    const out = scratch.subarray(0, variable.size);
-    adamStepInto(float32View(variable), gradient(i), state.m[i]!, state.v[i]!, out, learningRate, state.step, options);
-    const next = tf.tensor(out, variable.shape, 'float32');
-    variable.assign(next);
-    next.dispose();
-  });
 }

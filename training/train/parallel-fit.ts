@@ -55,7 +55,7 @@ export async function fitDataParallel(options: ParallelFitOptions): Promise<Uint
   const gradients = new SharedArrayBuffer(common.workers * parameters * 4);
   const weights = new SharedArrayBuffer(parameters * 4);
   const barrier = new SharedArrayBuffer(BARRIER_BYTES);
-  const pending = new Map<number, { loss: number; correct: number; count: number; learningRate: number; arrived: number; started: number }>();
+  const pending = new Map<number, { loss: number; correct: number; count: number; learningRate: number; arrived: number }>();
   let lastStepAt = Date.now();
   const workers: Worker[] = [];
   try {
@@ -85,7 +85,7 @@ export async function fitDataParallel(options: ParallelFitOptions): Promise<Uint
             else resolve(onnx);
             return;
           }
-          const entry = pending.get(message.step) ?? { loss: 0, correct: 0, count: 0, learningRate: message.learningRate, arrived: 0, started: lastStepAt };
+          const entry = pending.get(message.step) ?? { loss: 0, correct: 0, count: 0, learningRate: message.learningRate, arrived: 0 };
           entry.loss += message.loss / common.workers;
           entry.correct += message.correct;
           entry.count += message.count;
