@@ -63,19 +63,26 @@ export function shapeSvg(label: ShapeClass, size: number, random: Random): strin
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${size}" height="${size}">${defs}${background}${shapeElement(label, cx, cy, r, angle, fill)}</svg>`;
 }
 
+/** The SVG documents of a held-out set, in the order (and random stream) `writeSvgShapes` draws them. */
+export function* svgShapeSet(perClass: number, seed: number, size = 128): Generator<{ label: ShapeClass; file: string; svg: string; asPng: boolean }> {
+  const random = seededRandom(seed);
+  for (const label of SHAPE_CLASSES) {
+    for (let i = 0; i < perClass; i++) {
+      const asPng = i % 2 === 1;
+      yield { label, file: join(label, `svg-${String(i).padStart(4, '0')}.${asPng ? 'png' : 'jpg'}`), svg: shapeSvg(label, size, random), asPng };
+    }
+  }
+}
+
 /** Writes `perClass` SVG-rendered shapes per class as JPEG/PNG under dir/<class>/. */
 export async function writeSvgShapes(dir: string, perClass: number, seed: number, size = 128): Promise<number> {
-  const random = seededRandom(seed);
   let written = 0;
-  for (const label of SHAPE_CLASSES) {
-    await mkdir(join(dir, label), { recursive: true });
-    for (let i = 0; i < perClass; i++) {
-      const image = sharp(Buffer.from(shapeSvg(label, size, random))).flatten({ background: '#ffffff' });
-      const asPng = i % 2 === 1;
-      const bytes = await (asPng ? image.png() : image.jpeg({ quality: 85 })).toBuffer();
-      await writeFile(join(dir, label, `svg-${String(i).padStart(4, '0')}.${asPng ? 'png' : 'jpg'}`), bytes);
-      written++;
-    }
+  for (const label of SHAPE_CLASSES) await mkdir(join(dir, label), { recursive: true });
+  for (const { file, svg, asPng } of svgShapeSet(perClass, seed, size)) {
+    const image = sharp(Buffer.from(svg)).flatten({ background: '#ffffff' });
+    const bytes = await (asPng ? image.png() : image.jpeg({ quality: 85 })).toBuffer();
+    await writeFile(join(dir, file), bytes);
+    written++;
   }
   return written;
 }
