@@ -6,7 +6,7 @@
  * moments only for its part, and no weight is sent twice.
  */
 import { parentPort } from 'node:worker_threads';
-import { seededRandom, shuffle } from '../data/random.js';
+import { seededRandom } from '../data/random.js';
 import { buildResNet50, type ResNet50Options } from '../model/resnet50.js';
 import { encodeModel } from '../onnx/proto.js';
 import { exportToOnnx } from '../onnx/export.js';
@@ -15,6 +15,7 @@ import { adamStepInto, createAdamState } from '../tf/fused-adam.js';
 import { float32View } from '../tf/heap.js';
 import type { AugmentOptions } from './augment.js';
 import { arriveAndWait } from './barrier.js';
+import { batchOrder } from './batch-order.js';
 import { makeBatch, type TensorSet } from './batches.js';
 import { crossEntropy } from './loss.js';
 import { warmupCosine } from './schedule.js';
@@ -128,18 +129,11 @@ export async function runFitWorker(data: FitWorkerData): Promise<void> {
   const count = set.tensors.length;
   const heldOut = data.evaluation && data.rank === 0 ? sharedSet(data.evaluation.images, data.evaluation.labels, data) : null;
   // Same order on every worker (same seed); each takes its own slice of every global batch.
-  const orderRandom = seededRandom(data.seed);
-  const augmentRandom = seededRandom(data.seed + 7919 * (data.rank + 1));
   const global = data.batchPerWorker * data.workers;
-  let order: number[] = [];
-  let cursor = 0;
+  const nextBatch = batchOrder({ count, batch: global, seed: data.seed });
+  const augmentRandom = seededRandom(data.seed + 7919 * (data.rank + 1));
   for (let step = 0; step < data.steps; step++) {
-    if (cursor + global > order.length) {
-      order = shuffle(Array.from({ length: count }, (_, i) => i), orderRandom);
-      cursor = 0;
-    }
-    const indices = order.slice(cursor + data.rank * data.batchPerWorker, cursor + (data.rank + 1) * data.batchPerWorker);
-    cursor += global;
+    const indices = nextBatch().slice(data.rank * data.batchPerWorker, (data.rank + 1) * data.batchPerWorker);
     const { x, y } = makeBatch(set, indices, data.augment, augmentRandom);
     let correct = 0;
     const { value, grads } = tf.variableGrads(() => {
