@@ -10,6 +10,7 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { registerConvGradientKernels } from './conv-gradient-kernels.js';
+import { registerColumnConvForward } from './conv2d-forward.js';
 import { registerFastTransposes } from './fast-transpose.js';
 
 export type TfBackendName = 'wasm' | 'cpu';
@@ -114,6 +115,7 @@ export async function useBackend(name: TfBackendName = 'wasm'): Promise<string> 
   if (name === 'wasm') {
     registerConvGradientKernels('wasm');
     registerFastTransposes('wasm');
+    registerColumnConvForward('wasm');
   }
   if (!(await tf.setBackend(name))) throw new Error(`tfjs backend ${name} could not be initialised`);
   await tf.ready();

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { backend_util } from '@tensorflow/tfjs';
 import { transposeBatchInto } from './fast-transpose.js';
-import { float32View } from './heap.js';
+import { float32View, scratchFloat32 } from './heap.js';
 
 /** Inserts stride−1 zeros between the rows and columns of an NHWC tensor. */
 export function zeroDilate(dy: tf.Tensor4D, sh: number, sw: number): tf.Tensor4D {
@@ -42,19 +42,6 @@ function padOrCrop(x: tf.Tensor4D, axis: 1 | 2, before: number, after: number): 
   return y;
 }
 
-let scratch = new Float32Array(0);
-
-/**
- * A reused buffer on the wasm backend (it copies a new tensor's values onto its heap): a fresh 9 MB
- * Float32Array per call cost ~25 ms in V8's external-memory GCs next to a 2 GB wasm heap. Other backends keep
- * the array they are given, so they get a fresh one.
- */
-function scratchFor(length: number): Float32Array {
-  if (tf.getBackend() !== 'wasm') return new Float32Array(length);
-  if (scratch.length < length) scratch = new Float32Array(length);
-  return scratch.subarray(0, length);
-}
-
 /**
  * flip(W)ᵀ[i, j, o, c] = W[kh−1−i, kw−1−j, c, o]: each tap's [cin, cout] matrix transposed into the mirrored
  * tap, by tiles on the heap view (wasm's Reverse and Transpose kernels are scalar loops slower than the
@@ -65,7 +52,7 @@ export function flipTransposeFilter(filter: tf.Tensor4D): tf.Tensor4D {
   const taps = kh * kw;
   const size = cin * cout;
   const w = float32View(filter);
-  const out = scratchFor(w.length);
+  const out = scratchFloat32(w.length);
   for (let t = 0; t < taps; t++) transposeBatchInto(w.subarray(t * size, (t + 1) * size), out.subarray((taps - 1 - t) * size, (taps - t) * size), 1, cin, cout);
   return tf.tensor4d(out, [kh, kw, cout, cin]);
 }

@@ -1,0 +1,36 @@
+/**
+ * @module im2col for NHWC convolutions, written straight from the input's values: row (b, oy, ox) of the column
+ * matrix holds the kh·kw·cin input values under that output's window, zeros where the window leaves the
+ * padded input. On tfjs' wasm backend this replaces a pad, kh·kw strided slices and a concat (each a kernel
+ * call with its own output buffer) by one pass.
+ */
+import type { backend_util } from '@tensorflow/tfjs';
+
+/** Writes the [outRows, kh·kw·cin] column matrix of `x` (NHWC values) for `conv` into `out`. */
+export function im2colInto(x: Float32Array, conv: backend_util.Conv2DInfo, out: Float32Array): void {
+  const { batchSize: n, inHeight: h, inWidth: w, inChannels: cin, outHeight: ho, outWidth: wo, filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = conv;
+  const { top, left } = conv.padInfo;
+  const depth = kh * kw * cin;
+  // A few channels (the RGB stem) are cheaper copied one by one than through subarray().set().
+  const short = cin < 16;
+  let row = 0;
+  for (let b = 0; b < n; b++) {
+    for (let oy = 0; oy < ho; oy++) {
+      for (let ox = 0; ox < wo; ox++, row++) {
+        for (let i = 0; i < kh; i++) {
+          const y = oy * sh + i - top;
+          for (let j = 0; j < kw; j++) {
+            const xx = ox * sw + j - left;
+            const at = row * depth + (i * kw + j) * cin;
+            if (y < 0 || y >= h || xx < 0 || xx >= w) out.fill(0, at, at + cin);
+            else {
+              const from = ((b * h + y) * w + xx) * cin;
+              if (short) for (let c = 0; c < cin; c++) out[at + c] = x[from + c]!;
+              else out.set(x.subarray(from, from + cin), at);
+            }
+          }
+        }
+      }
+    }
+  }
+}
