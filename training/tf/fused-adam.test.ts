@@ -35,10 +35,30 @@ describe('fused Adam', () => {
     reference.dispose();
   });
 
+  it('takes the mean of several gradients (one per data-parallel worker) in the same pass', () => {
+    const n = 37;
+    for (const count of [2, 3]) {
+      const parts = Array.from({ length: count }, (_, r) => values(n, 50 + r));
+      const mean = new Float32Array(n).map((_, k) => parts.reduce((sum, p) => sum + p[k]!, 0) / count);
+      const [a, b] = [values(n, 7), values(n, 7)];
+      const [sa, sb] = [createAdamState([n]), createAdamState([n])];
+      for (let step = 1; step <= 3; step++) {
+        adamStepInto(a, parts, sa.m[0]!, sa.v[0]!, a, 1e-2, step);
+        adamStepInto(b, mean, sb.m[0]!, sb.v[0]!, b, 1e-2, step);
+      }
+      let worst = 0;
+      for (let k = 0; k < n; k++) worst = Math.max(worst, Math.abs(a[k]! - b[k]!));
+      expect(worst).toBeLessThan(1e-6);
+      expect(Math.abs(a[0]! - values(n, 7)[0]!)).toBeGreaterThan(1e-3);
+    }
+  });
+
   it('refuses a gradient of the wrong length', async () => {
     await useBackend('wasm');
     const w = new Float32Array(4);
     const { m, v } = createAdamState([4]);
     expect(() => adamStepInto(w, new Float32Array(3), m[0]!, v[0]!, w, 1e-3, 1)).toThrow(/lengths differ/);
+    expect(() => adamStepInto(w, [new Float32Array(4), new Float32Array(5)], m[0]!, v[0]!, w, 1e-3, 1)).toThrow(/lengths differ/);
+    expect(() => adamStepInto(w, [], m[0]!, v[0]!, w, 1e-3, 1)).toThrow(/lengths differ/);
   });
 });
