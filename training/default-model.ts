@@ -142,9 +142,10 @@ async function trainAndExport(recipe: DefaultModelRecipe, train: LoadedSet, held
       tensors: heldOut.tensors,
       labels: heldOut.labels,
       every: 50,
-      onEvaluate: (step, accuracy) => {
+      onEvaluate: (step, accuracy, perClass) => {
         curve.push([step + 1, accuracy]);
-        log(`  held-out top-1 after ${step + 1} steps: ${(accuracy * 100).toFixed(1)} %`);
+        const byClass = perClass.map((r, c) => `${SHAPE_CLASSES[c]} ${(r * 100).toFixed(0)}`).join(', ');
+        log(`  held-out top-1 after ${step + 1} steps: ${(accuracy * 100).toFixed(1)} % (recall: ${byClass})`);
       },
     },
     onStep: (s) => {

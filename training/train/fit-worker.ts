@@ -46,7 +46,7 @@ export interface FitWorkerData {
 
 export type FitWorkerMessage =
   | { kind: 'step'; rank: number; step: number; loss: number; correct: number; count: number; learningRate: number }
-  | { kind: 'eval'; step: number; accuracy: number }
+  | { kind: 'eval'; step: number; accuracy: number; perClass: number[] }
   | { kind: 'done'; rank: number; checksum: number; onnx?: Uint8Array };
 
 /** Σ of every trainable weight in float64: equal on all workers when the replicas stayed identical. */
@@ -81,16 +81,22 @@ function sharedSet(images: SharedArrayBuffer, labels: SharedArrayBuffer, data: F
   };
 }
 
-/** Top-1 accuracy of the model (inference mode) on a held-out set, in batches of 50. */
-function accuracyOn(model: tf.LayersModel, set: TensorSet): number {
-  let correct = 0;
+/** Top-1 accuracy of the model (inference mode) on a held-out set, overall and per class (recall), in batches of 50. */
+function accuracyOn(model: tf.LayersModel, set: TensorSet): { accuracy: number; perClass: number[] } {
+  const hits = new Array<number>(set.classes).fill(0);
+  const totals = new Array<number>(set.classes).fill(0);
   for (let start = 0; start < set.tensors.length; start += 50) {
     const indices = Array.from({ length: Math.min(50, set.tensors.length - start) }, (_, k) => start + k);
     const { x, y } = makeBatch(set, indices, null, seededRandom(0));
-    correct += tf.tidy(() => tf.sum(tf.cast(tf.equal(tf.argMax(model.predict(x) as tf.Tensor, 1), tf.argMax(y, 1)), 'float32')).dataSync()[0]!);
+    const predicted = tf.tidy(() => tf.argMax(model.predict(x) as tf.Tensor, 1).dataSync());
     tf.dispose([x, y]);
+    indices.forEach((index, k) => {
+      const label = set.labels[index]!;
+      totals[label]!++;
+      if (predicted[k] === label) hits[label]!++;
+    });
   }
-  return correct / set.tensors.length;
+  return { accuracy: hits.reduce((a, b) => a + b, 0) / set.tensors.length, perClass: hits.map((h, c) => (totals[c] ? h / totals[c]! : 0)) };
 }
 
 export async function runFitWorker(data: FitWorkerData): Promise<void> {
@@ -124,7 +130,6 @@ export async function runFitWorker(data: FitWorkerData): Promise<void> {
 
   const mine = partitionBySize(sizes, data.workers)[data.rank]!;
   const state = createAdamState(mine.map((i) => sizes[i]!));
-  const average = new Float32Array(Math.max(...mine.map((i) => sizes[i]!)));
   const set = sharedSet(data.images, data.labels, data);
   const count = set.tensors.length;
   const heldOut = data.evaluation && data.rank === 0 ? sharedSet(data.evaluation.images, data.evaluation.labels, data) : null;
@@ -147,20 +152,13 @@ export async function runFitWorker(data: FitWorkerData): Promise<void> {
     sync();
     const learningRate = warmupCosine(step, data.steps, data.schedule.warmup, data.schedule.base, data.schedule.final);
     mine.forEach((i, j) => {
-      const g = average.subarray(0, sizes[i]);
-      g.set(part(gradients[0]!, i));
-      for (let r = 1; r < data.workers; r++) {
-        const other = part(gradients[r]!, i);
-        for (let k = 0; k < g.length; k++) g[k] += other[k]!;
-      }
-      if (data.workers > 1) for (let k = 0; k < g.length; k++) g[k] /= data.workers;
       const w = part(weights, i);
-      adamStepInto(w, g, state.m[j]!, state.v[j]!, w, learningRate, step + 1);
+      adamStepInto(w, gradients.map((g) => part(g, i)), state.m[j]!, state.v[j]!, w, learningRate, step + 1);
     });
     sync();
     load();
     post({ kind: 'step', rank: data.rank, step, loss, correct, count: indices.length, learningRate });
-    if (heldOut && ((step + 1) % data.evaluation!.every === 0 || step + 1 === data.steps)) post({ kind: 'eval', step, accuracy: accuracyOn(model, heldOut) });
+    if (heldOut && ((step + 1) % data.evaluation!.every === 0 || step + 1 === data.steps)) post({ kind: 'eval', step, ...accuracyOn(model, heldOut) });
   }
   const checksum = weightChecksum(variables);
   if (data.rank === 0) {

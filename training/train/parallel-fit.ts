@@ -23,7 +23,7 @@ export type ParallelFitOptions = Omit<FitWorkerData, 'rank' | 'images' | 'labels
   tensors: Float32Array[];
   labelsOf: number[];
   /** Held-out tensors scored every `every` steps (reported through onEvaluate). */
-  evaluation?: { tensors: Float32Array[]; labels: number[]; every: number; onEvaluate: (step: number, accuracy: number) => void };
+  evaluation?: { tensors: Float32Array[]; labels: number[]; every: number; onEvaluate: (step: number, accuracy: number, perClass: number[]) => void };
   /**
    * The worker thread's entry: by default a boot script that registers tsx and runs fit-worker.ts; a
    * bundled program passes its own file (which calls runFitWorker when started as a worker).
@@ -72,7 +72,7 @@ export async function fitDataParallel(options: ParallelFitOptions): Promise<Uint
         });
         worker.on('message', (message: FitWorkerMessage) => {
           if (message.kind === 'eval') {
-            evaluation?.onEvaluate(message.step, message.accuracy);
+            evaluation?.onEvaluate(message.step, message.accuracy, message.perClass);
             return;
           }
           if (message.kind === 'done') {
