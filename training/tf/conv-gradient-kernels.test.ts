@@ -13,6 +13,9 @@ const CONFIGS: Array<{ x: [number, number, number, number]; f: [number, number, 
   { x: [2, 7, 7, 5], f: [1, 1, 5, 6], stride: 2, pad: 'valid' },
   { x: [2, 6, 6, 4], f: [3, 3, 4, 3], stride: 1, pad: 'same' },
   { x: [1, 7, 5, 3], f: [3, 3, 3, 2], stride: 2, pad: 'same' },
+  // 3×3 on a 1×1 map (conv5 at 32 px): only the centre tap sees the input.
+  { x: [2, 1, 1, 6], f: [3, 3, 6, 5], stride: 1, pad: 'same' },
+  { x: [2, 1, 1, 6], f: [3, 3, 6, 5], stride: 2, pad: 'same' },
 ];
 
 /** Gradients of L = Σ conv(x, w)·r for a fixed r (so dL/dy = r), on the given backend. */

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { backend_util } from '@tensorflow/tfjs';
 import { float32View, scratchFloat32 } from './heap.js';
-import { im2colInto } from './im2col.js';
+import { im2colInto, onlyLiveTap } from './im2col.js';
 
 /** The weight gradient of an NHWC conv2d (dilation 1), by explicit im2col + MatMul. */
 export function conv2dFilterGradient(
@@ -22,6 +22,12 @@ export function conv2dFilterGradient(
     const [kh, kw, cin, cout] = filterShape;
     const m = info.batchSize * info.outHeight * info.outWidth;
     const depth = kh * kw * cin;
+    const tap = onlyLiveTap(info);
+    if (tap) {
+      // Only one tap ever saw the input: its gradient is xᵀ · dy, every other tap's is zero.
+      const live = tf.matMul(tf.transpose(tf.reshape(x, [m, cin])), tf.reshape(dy, [m, cout]));
+      return tf.pad(tf.reshape(live, [1, 1, cin, cout]), [[tap[0], kh - 1 - tap[0]], [tap[1], kw - 1 - tap[1]], [0, 0], [0, 0]]) as tf.Tensor4D;
+    }
     const pointwise = kh === 1 && kw === 1 && info.strideHeight === 1 && info.strideWidth === 1 && info.padInfo.top === 0 && info.padInfo.left === 0;
     let columns: tf.Tensor2D;
     if (pointwise) columns = tf.reshape(x, [m, depth]);

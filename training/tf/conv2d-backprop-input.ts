@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { backend_util } from '@tensorflow/tfjs';
 import { transposeBatchInto } from './fast-transpose.js';
 import { float32View, scratchFloat32 } from './heap.js';
+import { onlyLiveTap } from './im2col.js';
 
 /** Inserts stride−1 zeros between the rows and columns of an NHWC tensor. */
 export function zeroDilate(dy: tf.Tensor4D, sh: number, sw: number): tf.Tensor4D {
@@ -97,6 +98,13 @@ export function conv2dInputGradient(
     const [n, h, w] = inputShape;
     const { strideHeight: sh, strideWidth: sw } = info;
     const { top: padTop, left: padLeft } = info.padInfo;
+    const tap = mode === 'auto' ? onlyLiveTap(info) : null;
+    if (tap) {
+      // dx = dy · W[tap]ᵀ, as (W[tap] · dyᵀ)ᵀ so that only activations are transposed.
+      const [, , , cout] = filter.shape;
+      const live = tf.reshape(tf.slice(filter, [tap[0], tap[1], 0, 0], [1, 1, cin, cout]), [cin, cout]);
+      return tf.reshape(tf.transpose(tf.matMul(live, tf.transpose(tf.reshape(dy, [n, cout])))), inputShape);
+    }
     if ((mode === 'auto' ? preferredInputGradient(dy.shape, filter.shape, inputShape) : mode) === 'activation') {
       // dx[y·s + i − pad] += dcol[y][tap (i, j)]: each tap's slice, zero-dilated by the stride, shifted into place.
       const columns = columnGradient(dy, filter);

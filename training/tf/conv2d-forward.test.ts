@@ -12,6 +12,8 @@ const CASES: Array<{ x: [number, number, number, number]; f: [number, number, nu
   { x: [2, 3, 3, 8], f: [1, 1, 8, 24], stride: 2, pad: 'valid', column: true },
   { x: [1, 3, 5, 4], f: [3, 3, 4, 40], stride: 2, pad: 'same', column: true },
   { x: [1, 4, 4, 3], f: [3, 3, 3, 20], stride: 1, pad: [[0, 0], [1, 2], [0, 1], [0, 0]], column: true },
+  { x: [3, 1, 1, 8], f: [3, 3, 8, 12], stride: 1, pad: 'same', column: true }, // only the centre tap sees a 1×1 map
+  { x: [2, 1, 1, 8], f: [3, 3, 8, 2], stride: 2, pad: 'same', column: true },
   { x: [2, 6, 6, 4], f: [3, 3, 4, 3], stride: 1, pad: 'same', column: false },
 ];
 

@@ -9,7 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { backend_util, KernelBackend, KernelConfig, KernelFunc, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs';
-import { im2colInto } from './im2col.js';
+import { im2colInto, onlyLiveTap } from './im2col.js';
 
 interface WasmLike extends KernelBackend {
   makeOutput(shape: number[], dtype: string): TensorInfo;
@@ -41,15 +41,17 @@ function columnConv(original: KernelFunc): KernelFunc {
     const dilations = typeof attrs.dilations === 'number' ? [attrs.dilations, attrs.dilations] : (attrs.dilations ?? [1, 1]);
     if (attrs.dataFormat !== 'NHWC' || dilations[0] !== 1 || dilations[1] !== 1 || !FUSABLE.has(activation) || preluActivationWeights || x!.dtype !== 'float32') return original(args);
     const conv = tf.backend_util.computeConv2DInfo(x!.shape as [number, number, number, number], filter!.shape as [number, number, number, number], attrs.strides, 1, attrs.pad as 'same', attrs.dimRoundingMode, false, 'channelsLast');
-    if (!prefersColumnForward(conv)) return original(args);
+    const tap = onlyLiveTap(conv);
+    if (!tap && !prefersColumnForward(conv)) return original(args);
     const backend = args.backend as WasmLike;
     const rows = conv.batchSize * conv.outHeight * conv.outWidth;
     const depth = conv.filterHeight * conv.filterWidth * conv.inChannels;
-    const pointwise = conv.filterHeight === 1 && conv.filterWidth === 1 && conv.strideHeight === 1 && conv.strideWidth === 1 && conv.padInfo.top === 0 && conv.padInfo.left === 0;
+    // A 1×1 stride-1 convolution's columns are the input itself; so are those of a 1×1 map's only live tap.
+    const pointwise = tap !== null || (conv.filterHeight === 1 && conv.filterWidth === 1 && conv.strideHeight === 1 && conv.strideWidth === 1 && conv.padInfo.top === 0 && conv.padInfo.left === 0);
     let columns: TensorInfo;
     if (pointwise) {
-      backend.incRef(x!.dataId); // a 1×1 stride-1 convolution's columns are the input itself
-      columns = { dataId: x!.dataId, shape: [rows, depth], dtype: 'float32' };
+      backend.incRef(x!.dataId);
+      columns = { dataId: x!.dataId, shape: [rows, conv.inChannels], dtype: 'float32' };
     } else {
       columns = backend.makeOutput([rows, depth], 'float32');
       // Views after the allocation: it may have grown (and so replaced) the heap.
@@ -59,13 +61,14 @@ function columnConv(original: KernelFunc): KernelFunc {
       if (info !== columns) backend.incRef(info.dataId);
       return tf.engine().makeTensorFromTensorInfo({ ...info, shape }) as tf.Tensor2D;
     };
-    const a = wrap(columns, [rows, depth]);
-    const b = wrap(filter!, [depth, conv.outChannels]);
+    const a = wrap(columns, columns.shape);
+    const whole = wrap(filter!, [depth, conv.outChannels]);
+    const b = tap ? tf.slice(whole, [(tap[0] * conv.filterWidth + tap[1]) * conv.inChannels, 0], [conv.inChannels, conv.outChannels]) : whole;
     const c = bias ? wrap(bias, [conv.outChannels]) : undefined;
     const product = tf.fused.matMul({ a, b, bias: c, activation: activation as 'linear' | 'relu' });
     const output: TensorInfo = { dataId: product.dataId, shape: [conv.batchSize, conv.outHeight, conv.outWidth, conv.outChannels], dtype: 'float32' };
     backend.incRef(product.dataId);
-    tf.dispose([product, a, b, ...(c ? [c] : [])]);
+    tf.dispose([product, a, b, whole, ...(c ? [c] : [])]);
     return output;
   };
 }

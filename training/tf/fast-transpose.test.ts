@@ -67,6 +67,21 @@ describe('fast transposes on the wasm backend', () => {
     });
   }
 
+  it('a·bᵀ with the larger b (a Dense layer\'s input gradient) equals tfjs\' cpu kernel', async () => {
+    const a = values(3 * 20, 6);
+    const b = values(30 * 20, 7);
+    const { wasm, cpu } = await onBoth(() => tf.matMul(tf.tensor2d(a, [3, 20]), tf.tensor2d(b, [30, 20]), false, true));
+    expect(wasm.shape).toEqual([3, 30]);
+    for (let i = 0; i < cpu.values.length; i++) expect(Math.abs(wasm.values[i]! - cpu.values[i]!)).toBeLessThan(1e-5);
+    await useBackend('wasm');
+    const [ta, tb] = [tf.tensor2d(a, [3, 20]), tf.tensor2d(b, [30, 20])];
+    tf.matMul(ta, tb, false, true).dispose();
+    const before = tf.engine().backend.numDataIds();
+    for (let i = 0; i < 3; i++) tf.matMul(ta, tb, false, true).dispose();
+    expect(tf.engine().backend.numDataIds()).toBe(before); // the transposed copies are freed on the backend
+    tf.dispose([ta, tb]);
+  });
+
   it('frees the transposed copies it makes for matMul', async () => {
     await useBackend('wasm');
     const a = tf.tensor2d(values(12, 4), [4, 3]);

@@ -65,7 +65,12 @@ function transposeKernel(original: KernelFunc): KernelFunc {
   };
 }
 
-/** MatMul with a transpose flag = explicit fast transpose + the kernel's fast no-transpose path. */
+/**
+ * MatMul with a transpose flag = explicit fast transpose + the kernel's fast no-transpose path. The kernel
+ * packs its right operand for XNNPACK on every call with a new one: a·bᵀ with a weight matrix as b (a Dense
+ * layer's input gradient, dy·Wᵀ) would transpose and pack all the weights each training step, so when b is
+ * the larger operand it is computed as (b·aᵀ)ᵀ instead, which transposes and packs only activations.
+ */
 function batchMatMulKernel(original: KernelFunc): KernelFunc {
   return function fastTransposedMatMul(args) {
     const { transposeA, transposeB } = args.attrs as unknown as { transposeA: boolean; transposeB: boolean };
@@ -78,16 +83,24 @@ function batchMatMulKernel(original: KernelFunc): KernelFunc {
       const cols = t.shape[rank - 1]!;
       return transposeInfo(backend, t, t.shape.slice(0, -2).reduce((p, d) => p * d, 1), rows, cols, [...t.shape.slice(0, -2), cols, rows]);
     };
-    const a2 = transposeA ? flip(a!) : a!;
-    const b2 = transposeB ? flip(b!) : b!;
+    const temporaries: TensorInfo[] = [];
+    const keep = (t: TensorInfo) => (temporaries.push(t), t);
     try {
+      const single = a!.shape.slice(0, -2).every((d) => d === 1) && b!.shape.length === a!.shape.length && b!.shape.slice(0, -2).every((d) => d === 1);
+      if (!transposeA && transposeB && single && b!.dtype === 'float32' && sizeOf(b!) > sizeOf(a!)) {
+        const swapped = keep(original({ ...args, inputs: { a: b!, b: keep(flip(a!)) }, attrs: { ...args.attrs, transposeA: false, transposeB: false } }) as TensorInfo);
+        return flip(swapped);
+      }
+      const a2 = transposeA ? keep(flip(a!)) : a!;
+      const b2 = transposeB ? keep(flip(b!)) : b!;
       return original({ ...args, inputs: { a: a2, b: b2 }, attrs: { ...args.attrs, transposeA: false, transposeB: false } });
     } finally {
-      if (a2 !== a) backend.disposeData(a2.dataId);
-      if (b2 !== b) backend.disposeData(b2.dataId);
+      for (const t of temporaries) backend.disposeData(t.dataId);
     }
   };
 }
+
+const sizeOf = (t: TensorInfo) => t.shape.reduce((p, d) => p * d, 1);
 
 /**
  * Identity without a copy, as tfjs' cpu backend does it (a new reference to the same data). The wasm backend

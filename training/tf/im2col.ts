@@ -34,3 +34,16 @@ export function im2colInto(x: Float32Array, conv: backend_util.Conv2DInfo, out: 
     }
   }
 }
+
+/**
+ * The one filter tap (i, j) that ever sees the input when input and output are both 1×1 (a k×k 'same'
+ * convolution at the end of a network run at low resolution, like ResNet50's conv5 at 32 px): every other tap
+ * only multiplies padding, so the convolution is a MatMul with that tap's [cin, cout] slice, and the
+ * other taps' weight gradients are zero. Null for any other geometry (and for 1×1 filters: nothing to skip).
+ */
+export function onlyLiveTap(conv: backend_util.Conv2DInfo): [number, number] | null {
+  if (conv.inHeight !== 1 || conv.inWidth !== 1 || conv.outHeight !== 1 || conv.outWidth !== 1) return null;
+  if (conv.filterHeight === 1 && conv.filterWidth === 1) return null;
+  const { top, left } = conv.padInfo;
+  return top >= 0 && left >= 0 && top < conv.filterHeight && left < conv.filterWidth ? [top, left] : null;
+}
