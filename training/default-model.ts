@@ -49,7 +49,7 @@ export interface DefaultModelRecipe {
 /** Chosen by measurement (see README, "How the default model was tuned"). */
 export const FULL_RECIPE: DefaultModelRecipe = {
   name: 'resnet50-shapes',
-  version: '1.4.0',
+  version: '1.5.0',
   seed: 20261128,
   trainPerClass: 1600,
   testPerClass: 60,
@@ -57,7 +57,7 @@ export const FULL_RECIPE: DefaultModelRecipe = {
   inputSize: 32,
   workers: 2,
   batchPerWorker: 16,
-  steps: 1100,
+  steps: 1600,
   learningRate: 4e-3,
   warmup: 100,
   bnMomentum: 0.9,
@@ -69,7 +69,7 @@ export const FULL_RECIPE: DefaultModelRecipe = {
 };
 
 /** The same command, small: a real, servable model in about a minute (for CI and tests), not an accurate one. */
-export const FAST_RECIPE: DefaultModelRecipe = { ...FULL_RECIPE, version: '1.4.0-fast', trainPerClass: 24, testPerClass: 6, svgPerClass: 4, steps: 6, calibrationImages: 16 };
+export const FAST_RECIPE: DefaultModelRecipe = { ...FULL_RECIPE, version: '1.5.0-fast', trainPerClass: 24, testPerClass: 6, svgPerClass: 4, steps: 6, calibrationImages: 16 };
 
 /** Seed of the librsvg-drawn held-out set (bench/svg-contrast-accuracy.ts re-draws it). */
 export const svgSetSeed = (recipe: DefaultModelRecipe) => recipe.seed + 1;
@@ -141,7 +141,7 @@ async function trainAndExport(recipe: DefaultModelRecipe, train: LoadedSet, held
     evaluation: {
       tensors: heldOut.tensors,
       labels: heldOut.labels,
-      every: 50,
+      every: 100,
       onEvaluate: (step, accuracy, perClass) => {
         curve.push([step + 1, accuracy]);
         const byClass = perClass.map((r, c) => `${SHAPE_CLASSES[c]} ${(r * 100).toFixed(0)}`).join(', ');
