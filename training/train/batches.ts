@@ -12,8 +12,11 @@ export interface TensorSet {
   classes: number;
 }
 
-/** An NHWC batch of the given indices; `augment` resamples each image through a random affine draw. */
-export function makeBatch(set: TensorSet, indices: number[], augment: AugmentOptions | null, random: Random): { x: tf.Tensor4D; y: tf.Tensor2D } {
+/**
+ * An NHWC batch of the given indices; `augment` resamples each image through a random affine draw, and
+ * `recolour`, when given, then rewrites each image's interleaved channels in place.
+ */
+export function makeBatch(set: TensorSet, indices: number[], augment: AugmentOptions | null, random: Random, recolour?: (xs: Float32Array, offset: number, pixels: number) => void): { x: tf.Tensor4D; y: tf.Tensor2D } {
   const { width, height } = set;
   const stride = width * height * 3;
   const xs = new Float32Array(indices.length * stride);
@@ -22,6 +25,7 @@ export function makeBatch(set: TensorSet, indices: number[], augment: AugmentOpt
     const src = set.tensors[index]!;
     if (augment) augmentInto(src, width, height, drawAffine(augment, width, height, random), xs, b * stride);
     else transposeInto(src, width, height, xs, b * stride);
+    recolour?.(xs, b * stride, width * height);
     ys[b * set.classes + set.labels[index]!] = 1;
   });
   return { x: tf.tensor4d(xs, [indices.length, height, width, 3]), y: tf.tensor2d(ys, [indices.length, set.classes]) };

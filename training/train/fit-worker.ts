@@ -16,6 +16,7 @@ import { float32View } from '../tf/heap.js';
 import type { AugmentOptions } from './augment.js';
 import { arriveAndWait } from './barrier.js';
 import { batchOrder } from './batch-order.js';
+import { channelPermuter, type ChannelPermutation } from './channel-permutation.js';
 import { makeBatch, type TensorSet } from './batches.js';
 import { crossEntropy } from './loss.js';
 import { warmupCosine } from './schedule.js';
@@ -34,6 +35,8 @@ export interface FitWorkerData {
   steps: number;
   schedule: { base: number; warmup: number; final: number };
   augment: AugmentOptions | null;
+  /** Late colour-channel permutation of training images (channel-permutation.ts), or none. */
+  channelPermutation?: ChannelPermutation | null;
   seed: number;
   /** [workers][parameters] float32 gradients. */
   gradients: SharedArrayBuffer;
@@ -137,9 +140,12 @@ export async function runFitWorker(data: FitWorkerData): Promise<void> {
   const global = data.batchPerWorker * data.workers;
   const nextBatch = batchOrder({ count, batch: global, seed: data.seed });
   const augmentRandom = seededRandom(data.seed + 7919 * (data.rank + 1));
+  const permutation = data.channelPermutation ?? null;
+  // Its own random stream, so that turning it on leaves every other draw (order, augmentation) unchanged.
+  const recolour = permutation ? channelPermuter(permutation.probability, seededRandom(data.seed + 104729 * (data.rank + 1))) : null;
   for (let step = 0; step < data.steps; step++) {
     const indices = nextBatch().slice(data.rank * data.batchPerWorker, (data.rank + 1) * data.batchPerWorker);
-    const { x, y } = makeBatch(set, indices, data.augment, augmentRandom);
+    const { x, y } = makeBatch(set, indices, data.augment, augmentRandom, permutation && step >= permutation.fromStep ? recolour! : undefined);
     let correct = 0;
     const { value, grads } = tf.variableGrads(() => {
       const p = model.apply(x, { training: true }) as tf.Tensor;
