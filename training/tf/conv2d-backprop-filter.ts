@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { backend_util } from '@tensorflow/tfjs';
 import { float32View, scratchFloat32 } from './heap.js';
-import { im2colInto, onlyLiveTap } from './im2col.js';
+import { columnsAreInput, im2colInto, onlyLiveTap } from './im2col.js';
 
 /** The weight gradient of an NHWC conv2d (dilation 1), by explicit im2col + MatMul. */
 export function conv2dFilterGradient(
@@ -28,9 +28,8 @@ export function conv2dFilterGradient(
       const live = tf.matMul(tf.transpose(tf.reshape(x, [m, cin])), tf.reshape(dy, [m, cout]));
       return tf.pad(tf.reshape(live, [1, 1, cin, cout]), [[tap[0], kh - 1 - tap[0]], [tap[1], kw - 1 - tap[1]], [0, 0], [0, 0]]) as tf.Tensor4D;
     }
-    const pointwise = kh === 1 && kw === 1 && info.strideHeight === 1 && info.strideWidth === 1 && info.padInfo.top === 0 && info.padInfo.left === 0;
     let columns: tf.Tensor2D;
-    if (pointwise) columns = tf.reshape(x, [m, depth]);
+    if (columnsAreInput(info)) columns = tf.reshape(x, [m, depth]);
     else {
       const values = scratchFloat32(m * depth);
       im2colInto(float32View(x), info, values);

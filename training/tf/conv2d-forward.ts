@@ -9,7 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { backend_util, KernelBackend, KernelConfig, KernelFunc, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs';
-import { im2colInto, onlyLiveTap } from './im2col.js';
+import { columnsAreInput, im2colInto, onlyLiveTap } from './im2col.js';
 
 interface WasmLike extends KernelBackend {
   makeOutput(shape: number[], dtype: string): TensorInfo;
@@ -47,7 +47,7 @@ function columnConv(original: KernelFunc): KernelFunc {
     const rows = conv.batchSize * conv.outHeight * conv.outWidth;
     const depth = conv.filterHeight * conv.filterWidth * conv.inChannels;
     // A 1×1 stride-1 convolution's columns are the input itself; so are those of a 1×1 map's only live tap.
-    const pointwise = tap !== null || (conv.filterHeight === 1 && conv.filterWidth === 1 && conv.strideHeight === 1 && conv.strideWidth === 1 && conv.padInfo.top === 0 && conv.padInfo.left === 0);
+    const pointwise = tap !== null || columnsAreInput(conv);
     let columns: TensorInfo;
     if (pointwise) {
       backend.incRef(x!.dataId);

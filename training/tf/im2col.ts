@@ -47,3 +47,7 @@ export function onlyLiveTap(conv: backend_util.Conv2DInfo): [number, number] | n
   const { top, left } = conv.padInfo;
   return top >= 0 && left >= 0 && top < conv.filterHeight && left < conv.filterWidth ? [top, left] : null;
 }
+
+/** A 1×1, stride-1, unpadded convolution: its column matrix is the input itself, [rows, cin], with no copy. */
+export const columnsAreInput = (conv: backend_util.Conv2DInfo): boolean =>
+  conv.filterHeight === 1 && conv.filterWidth === 1 && conv.strideHeight === 1 && conv.strideWidth === 1 && conv.padInfo.top === 0 && conv.padInfo.left === 0;
