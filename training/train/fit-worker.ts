@@ -18,6 +18,7 @@ import { arriveAndWait } from './barrier.js';
 import { batchOrder } from './batch-order.js';
 import { channelPermuter, type ChannelPermutation } from './channel-permutation.js';
 import { makeBatch, type TensorSet } from './batches.js';
+import { contrastReducer, type ContrastReduction } from './contrast.js';
 import { crossEntropy } from './loss.js';
 import { warmupCosine } from './schedule.js';
 
@@ -37,6 +38,8 @@ export interface FitWorkerData {
   augment: AugmentOptions | null;
   /** Late colour-channel permutation of training images (channel-permutation.ts), or none. */
   channelPermutation?: ChannelPermutation | null;
+  /** Late random contrast reduction of training images (contrast.ts), or none. */
+  contrastReduction?: ContrastReduction | null;
   seed: number;
   /** [workers][parameters] float32 gradients. */
   gradients: SharedArrayBuffer;
@@ -141,11 +144,17 @@ export async function runFitWorker(data: FitWorkerData): Promise<void> {
   const nextBatch = batchOrder({ count, batch: global, seed: data.seed });
   const augmentRandom = seededRandom(data.seed + 7919 * (data.rank + 1));
   const permutation = data.channelPermutation ?? null;
-  // Its own random stream, so that turning it on leaves every other draw (order, augmentation) unchanged.
-  const recolour = permutation ? channelPermuter(permutation.probability, seededRandom(data.seed + 104729 * (data.rank + 1))) : null;
+  const fading = data.contrastReduction ?? null;
+  // Each has its own random stream, so that turning one on leaves every other draw (order, augmentation) unchanged.
+  const permute = permutation ? channelPermuter(permutation.probability, seededRandom(data.seed + 104729 * (data.rank + 1))) : null;
+  const fade = fading ? contrastReducer(fading.probability, fading.lowest, seededRandom(data.seed + 130363 * (data.rank + 1))) : null;
+  const recolourAt = (step: number) => {
+    const active = [permutation && step >= permutation.fromStep ? permute : null, fading && step >= fading.fromStep ? fade : null].filter((f) => f !== null);
+    return active.length === 0 ? undefined : (xs: Float32Array, offset: number, pixels: number) => active.forEach((f) => f(xs, offset, pixels));
+  };
   for (let step = 0; step < data.steps; step++) {
     const indices = nextBatch().slice(data.rank * data.batchPerWorker, (data.rank + 1) * data.batchPerWorker);
-    const { x, y } = makeBatch(set, indices, data.augment, augmentRandom, permutation && step >= permutation.fromStep ? recolour! : undefined);
+    const { x, y } = makeBatch(set, indices, data.augment, augmentRandom, recolourAt(step));
     let correct = 0;
     const { value, grads } = tf.variableGrads(() => {
       const p = model.apply(x, { training: true }) as tf.Tensor;
