@@ -12,11 +12,14 @@ export interface TensorSet {
   classes: number;
 }
 
+/** Rewrites one image's `pixels` interleaved 3-channel pixels from `offset` in place (colour augmentation). */
+export type Recolour = (xs: Float32Array, offset: number, pixels: number) => void;
+
 /**
  * An NHWC batch of the given indices; `augment` resamples each image through a random affine draw, and
  * `recolour`, when given, then rewrites each image's interleaved channels in place.
  */
-export function makeBatch(set: TensorSet, indices: number[], augment: AugmentOptions | null, random: Random, recolour?: (xs: Float32Array, offset: number, pixels: number) => void): { x: tf.Tensor4D; y: tf.Tensor2D } {
+export function makeBatch(set: TensorSet, indices: number[], augment: AugmentOptions | null, random: Random, recolour?: Recolour): { x: tf.Tensor4D; y: tf.Tensor2D } {
   const { width, height } = set;
   const stride = width * height * 3;
   const xs = new Float32Array(indices.length * stride);

@@ -6,6 +6,7 @@
  * stands out mostly in hue. Hue-contrast data slows early learning, so the recipe turns it on late.
  */
 import type { Random } from '../data/random.js';
+import type { Recolour } from './batches.js';
 
 /** The five non-identity orders of three channels. */
 export const CHANNEL_ORDERS: ReadonlyArray<readonly [number, number, number]> = [[0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]];
@@ -31,7 +32,7 @@ export function permuteChannelsInto(xs: Float32Array, offset: number, pixels: nu
 }
 
 /** A per-image recolouring for the batch maker: with `probability`, a random non-identity channel order. */
-export function channelPermuter(probability: number, random: Random): (xs: Float32Array, offset: number, pixels: number) => void {
+export function channelPermuter(probability: number, random: Random): Recolour {
   return (xs, offset, pixels) => {
     if (random.next() >= probability) return;
     permuteChannelsInto(xs, offset, pixels, CHANNEL_ORDERS[Math.floor(random.next() * CHANNEL_ORDERS.length)]!);

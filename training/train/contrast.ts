@@ -6,6 +6,7 @@
  * renderer. Like the channel permutation, it makes the data harder, so the recipe turns it on late.
  */
 import type { Random } from '../data/random.js';
+import type { Recolour } from './batches.js';
 
 export interface ContrastReduction {
   /** The first training step whose images may be faded. */
@@ -25,7 +26,7 @@ export function reduceContrastInto(xs: Float32Array, offset: number, pixels: num
 }
 
 /** A per-image recolouring for the batch maker: with `probability`, contrast × uniform(lowest, 1). */
-export function contrastReducer(probability: number, lowest: number, random: Random): (xs: Float32Array, offset: number, pixels: number) => void {
+export function contrastReducer(probability: number, lowest: number, random: Random): Recolour {
   return (xs, offset, pixels) => {
     if (random.next() >= probability) return;
     reduceContrastInto(xs, offset, pixels, random.uniform(lowest, 1));

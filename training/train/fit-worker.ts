@@ -17,7 +17,7 @@ import type { AugmentOptions } from './augment.js';
 import { arriveAndWait } from './barrier.js';
 import { batchOrder } from './batch-order.js';
 import { channelPermuter, type ChannelPermutation } from './channel-permutation.js';
-import { makeBatch, type TensorSet } from './batches.js';
+import { makeBatch, type Recolour, type TensorSet } from './batches.js';
 import { contrastReducer, type ContrastReduction } from './contrast.js';
 import { crossEntropy } from './loss.js';
 import { warmupCosine } from './schedule.js';
@@ -148,9 +148,9 @@ export async function runFitWorker(data: FitWorkerData): Promise<void> {
   // Each has its own random stream, so that turning one on leaves every other draw (order, augmentation) unchanged.
   const permute = permutation ? channelPermuter(permutation.probability, seededRandom(data.seed + 104729 * (data.rank + 1))) : null;
   const fade = fading ? contrastReducer(fading.probability, fading.lowest, seededRandom(data.seed + 130363 * (data.rank + 1))) : null;
-  const recolourAt = (step: number) => {
+  const recolourAt = (step: number): Recolour | undefined => {
     const active = [permutation && step >= permutation.fromStep ? permute : null, fading && step >= fading.fromStep ? fade : null].filter((f) => f !== null);
-    return active.length === 0 ? undefined : (xs: Float32Array, offset: number, pixels: number) => active.forEach((f) => f(xs, offset, pixels));
+    return active.length === 0 ? undefined : (xs, offset, pixels) => active.forEach((f) => f(xs, offset, pixels));
   };
   for (let step = 0; step < data.steps; step++) {
     const indices = nextBatch().slice(data.rank * data.batchPerWorker, (data.rank + 1) * data.batchPerWorker);
