@@ -1,14 +1,14 @@
 /** `wrangler deploy --dry-run` bundles the Worker as production would; the bundle must fit Workers' limits. */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { testDir } from '../temp-dir.js';
 
 describe('wrangler deploy --dry-run', () => {
   it('bundles the Worker with the ORT engine as a module, under the 10 MiB (gzip) paid-plan limit', () => {
-    const out = mkdtempSync(join(tmpdir(), 'bundle-'));
+    const out = testDir('bundle-');
     const log = execFileSync(process.execPath, ['node_modules/wrangler/bin/wrangler.js', 'deploy', '--dry-run', '--outdir', out], { encoding: 'utf8', env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } });
     expect(log).toContain('--dry-run: exiting now.');
     const files = readdirSync(out).filter((f) => !f.endsWith('.map') && !f.endsWith('.md'));

@@ -5,10 +5,10 @@
  * checked, and the restored weights checked to be the best epoch's by recomputing its validation loss.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { testDir, suiteDir } from '../temp-dir.js';
 import { parseManifest } from '../../src/core/manifest.js';
 import { caffePreprocess } from '../../src/core/preprocess-spec.js';
 import { readFolderDataset } from '../../training/data/folder.js';
@@ -29,8 +29,9 @@ function pipeline(args: string[]) {
   return { code: r.status, log: `${r.stdout}\n${r.stderr}` };
 }
 
+const root = suiteDir('train-e2e-');
+
 beforeAll(async () => {
-  const root = mkdtempSync(join(tmpdir(), 'train-e2e-'));
   data = join(root, 'data');
   if (existsSync(PHOTOS)) {
     for (const c of ['cats', 'dogs']) cpSync(join(PHOTOS, c), join(data, c), { recursive: true });
@@ -55,7 +56,7 @@ describe('pipeline train', () => {
   });
 
   it('refuses data it cannot train on, with a message and exit code 2', () => {
-    const root = mkdtempSync(join(tmpdir(), 'train-bad-'));
+    const root = testDir('train-bad-');
     mkdirSync(join(root, 'one', 'only'), { recursive: true });
     const label = readdirSync(data).sort()[0]!;
     const image = readdirSync(join(data, label)).sort().find((f) => /\.(jpe?g|png)$/i.test(f) && !f.startsWith('zz-'))!;
@@ -131,7 +132,7 @@ describe('pipeline train', () => {
   });
 
   it('Ctrl-C stops after the current step, keeps the last completed epoch, and --resume picks up from it', async () => {
-    const run = join(mkdtempSync(join(tmpdir(), 'train-int-')), 'run');
+    const run = join(testDir('train-int-'), 'run');
     const args = ['train', '--data', data, '--out', run, ...SMOKE, '--epochs', '3', '--fine-tune-epochs', '0'];
     // One process (node --import tsx), so the signal reaches the trainer itself, as a terminal's Ctrl-C does.
     const child = spawn(process.execPath, ['--import', 'tsx', 'training/cli.ts', ...args], { env: { ...process.env, FORCE_COLOR: '0' } });

@@ -1,7 +1,7 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { testDir } from '../../test/temp-dir.js';
 import { buildResNet50 } from '../model/resnet50.js';
 import { createNodeSession } from '../ort-node.js';
 import { tf, useBackend } from '../tf/backend.js';
@@ -59,7 +59,7 @@ describe('ONNX export', () => {
 
   const checker = onnxChecker();
   it.skipIf(!checker)('passes onnx.checker (full_check) from Debian python3-onnx [skipped when python3-onnx is absent]', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'onnx-check-'));
+    const dir = testDir('onnx-check-');
     writeFileSync(join(dir, 'm.onnx'), bytes);
     expect(checker!(join(dir, 'm.onnx'))).toBe('ok 13');
   });

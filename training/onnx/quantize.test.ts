@@ -1,7 +1,7 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { testDir } from '../../test/temp-dir.js';
 import { parseManifest } from '../../src/core/manifest.js';
 import { preprocessImage } from '../../src/core/preprocess.js';
 import { seededRandom } from '../data/random.js';
@@ -159,7 +159,7 @@ describe('quantizeStatic on real models', () => {
       expect(agreement(p8.predicted.filter((_, i) => decisive[i]), p32.predicted.filter((_, i) => decisive[i])), method).toBe(1);
       const checker = onnxChecker();
       if (checker) {
-        const file = join(mkdtempSync(join(tmpdir(), 'q-')), 'int8.onnx');
+        const file = join(testDir('q-'), 'int8.onnx');
         writeFileSync(file, encodeModel(model));
         expect(checker(file)).toBe('ok 13');
       }

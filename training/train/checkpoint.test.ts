@@ -1,7 +1,7 @@
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { testDir } from '../../test/temp-dir.js';
 import { buildResNet50 } from '../model/resnet50.js';
 import { tf, useBackend } from '../tf/backend.js';
 import { readCheckpoint, restoreWeights, saveCheckpoint } from './checkpoint.js';
@@ -25,7 +25,7 @@ const snapshot = (m: tf.LayersModel) =>
 
 describe('checkpoints', () => {
   it('round-trips weights (BN statistics included), optimizer slots and state', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ckpt-'));
+    const dir = testDir('ckpt-');
     const a = buildResNet50({ inputSize: 32, classes: 3, seed: 1 });
     const optimizer = tf.train.adam(1e-3);
     const x = tf.randomNormal([2, 32, 32, 3], 0, 10, 'float32', 3);
@@ -45,7 +45,7 @@ describe('checkpoints', () => {
   });
 
   it('refuses a truncated or foreign file instead of loading half a model', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ckpt-'));
+    const dir = testDir('ckpt-');
     const m = buildResNet50({ inputSize: 32, classes: 3 });
     const path = join(dir, 'best.ckpt');
     await saveCheckpoint(path, m, null, {});

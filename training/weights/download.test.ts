@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testDir } from '../../test/temp-dir.js';
 import { ChecksumError, fetchPinned, KERAS_RESNET50_NOTOP, type PinnedFile } from './download.js';
 
 // A stand-in for the weights file, served by a local HTTP server (these machines have no internet).
@@ -45,7 +45,7 @@ describe('pinned weight download', () => {
   });
 
   it('downloads once, verifies, caches; a second call makes no request', async () => {
-    const cache = mkdtempSync(join(tmpdir(), 'dl-'));
+    const cache = testDir('dl-');
     requests = 0;
     const path = await fetchPinned(pinned({}), cache);
     expect(readFileSync(path).equals(payload)).toBe(true);
@@ -54,7 +54,7 @@ describe('pinned weight download', () => {
   });
 
   it('a checksum mismatch fails clearly and leaves nothing in the cache', async () => {
-    const cache = mkdtempSync(join(tmpdir(), 'dl-'));
+    const cache = testDir('dl-');
     await expect(fetchPinned(pinned({ url: `${base}/tampered.h5` }), cache)).rejects.toBeInstanceOf(ChecksumError);
     await expect(fetchPinned(pinned({ url: `${base}/tampered.h5` }), cache)).rejects.toThrow(/expected 300000 bytes with/);
     await expect(fetchPinned(pinned({ url: `${base}/missing.h5` }), cache)).rejects.toThrow(/HTTP 404/);
@@ -62,7 +62,7 @@ describe('pinned weight download', () => {
   });
 
   it('a damaged cached file is replaced by a fresh, verified download', async () => {
-    const cache = mkdtempSync(join(tmpdir(), 'dl-'));
+    const cache = testDir('dl-');
     writeFileSync(join(cache, 'weights.h5'), payload.subarray(0, 1000));
     requests = 0;
     const path = await fetchPinned(pinned({}), cache);

@@ -5,11 +5,11 @@
  * initializers; BN folded into Conv biases with anonymous initializers and scoped node names). The fixtures
  * use Keras v1 strides so the imported network must reproduce the fixture's outputs exactly.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import h5wasm from 'h5wasm/node';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { suiteDir } from '../../test/temp-dir.js';
 import { softmax } from '../../src/core/classify.js';
 import { buildResNet50 } from '../model/resnet50.js';
 import { exportToOnnx } from '../onnx/export.js';
@@ -23,14 +23,14 @@ import { kerasNameOf, modulePathOfNode, readTorchvisionOnnx } from './torchvisio
 
 const SIZE = 32;
 const CLASSES = 4;
-let dir: string;
 let source: tf.LayersModel;
 let input: tf.Tensor4D;
 let expected: Float32Array;
 
+const dir = suiteDir('weights-');
+
 beforeAll(async () => {
   await useBackend('wasm');
-  dir = mkdtempSync(join(tmpdir(), 'weights-'));
   source = buildResNet50({ inputSize: SIZE, classes: CLASSES, head: 'keras', seed: 21 });
   // Non-trivial BN statistics and biases, so a mapping mistake changes the outputs.
   let k = 0;
