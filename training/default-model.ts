@@ -8,6 +8,7 @@
 import { copyFile, mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { caffePreprocess, type PreprocessSpec } from '../src/core/preprocess-spec.js';
+import { pruneCache, useCacheFolder } from './build-cache.js';
 import { readFolderDataset } from './data/folder.js';
 import { loadImageTensors, type LoadedSet } from './data/load.js';
 import { SHAPE_CLASSES } from './data/shapes.js';
@@ -174,6 +175,11 @@ async function trainAndExport(recipe: DefaultModelRecipe, train: LoadedSet, held
   return { onnx: decodeModel(bytes), curve };
 }
 
+/** Per-recipe build folders (drawn data, trained fp32). Four covers the full and fast builds with and without
+ * the bench model, so switching among them never retrains. */
+const CACHE_ROOT = join('.cache', 'default-model');
+const CACHE_KEEP = 4;
+
 export async function buildDefaultModel(options: BuildOptions): Promise<void> {
   const recipe = options.fast ? FAST_RECIPE : FULL_RECIPE;
   const key = sha256OfBytes(new TextEncoder().encode(JSON.stringify({ recipe, BUILD_REVISION, bench: options.bench })));
@@ -182,7 +188,7 @@ export async function buildDefaultModel(options: BuildOptions): Promise<void> {
     log(`model: ${out}/ is up to date (${recipe.name}@${recipe.version})`);
     return;
   }
-  const cache = join('.cache', 'default-model', key.slice(0, 16));
+  const cache = await useCacheFolder(CACHE_ROOT, key.slice(0, 16));
   const spec: PreprocessSpec = caffePreprocess(recipe.inputSize, recipe.inputSize);
   const labels = [...SHAPE_CLASSES];
   const t0 = Date.now();
@@ -283,5 +289,7 @@ export async function buildDefaultModel(options: BuildOptions): Promise<void> {
     files[`bench/${benchFile}`] = benchManifest.sha256;
   }
   await writeJsonAtomic(join(out, '.build.json'), { key, files } satisfies Stamp);
+  const pruned = await pruneCache(CACHE_ROOT, key.slice(0, 16), CACHE_KEEP);
+  if (pruned.length > 0) log(`cache: removed ${pruned.length} older build folder(s) from ${CACHE_ROOT}/ (keeping the ${CACHE_KEEP} most recently used)`);
   log(`model: wrote ${out}/ in ${((Date.now() - t0) / 1000).toFixed(0)} s: ${int8File} (${(int8Bytes.byteLength / 2 ** 20).toFixed(1)} MiB int8, ${(fp32Bytes.byteLength / 2 ** 20).toFixed(1)} MiB fp32)`);
 }
