@@ -76,6 +76,8 @@ export interface ShapeImage {
   height: number;
   /** RGBA, opaque. */
   rgba: Uint8Array;
+  /** The shape's diameter (its circumscribed circle's) as a fraction of the side. */
+  diameter: number;
 }
 
 /** Paints the background: plain, a linear gradient, or noise around a base colour. */
@@ -115,7 +117,8 @@ export function drawShape(label: ShapeClass, size: number, random: Random): Shap
   const background = paintBackground(rgba, size, random);
   let colour = randomColour(random);
   for (let tries = 0; tries < 20 && Math.abs(luminance(colour) - luminance(background)) < 60; tries++) colour = randomColour(random);
-  const radius = (random.uniform(0.3, 0.75) * size) / 2;
+  const diameter = random.uniform(0.3, 0.75);
+  const radius = (diameter * size) / 2;
   const cx = random.uniform(radius, size - radius);
   const cy = random.uniform(radius, size - radius);
   const rotation = random.uniform(0, 2 * Math.PI);
@@ -155,5 +158,5 @@ export function drawShape(label: ShapeClass, size: number, random: Random): Shap
       for (let c = 0; c < 3; c++) rgba[p + c] = Math.round(α * colour[c] + (1 - α) * rgba[p + c]);
     }
   }
-  return { label, width: size, height: size, rgba };
+  return { label, width: size, height: size, rgba, diameter };
 }
