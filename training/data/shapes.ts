@@ -8,7 +8,7 @@ type Point = readonly [number, number];
 type Rgb = [number, number, number];
 
 /** Outline of a shape of radius 1 centred on the origin (circles are tested analytically instead). */
-function outline(shape: Exclude<ShapeClass, 'circle'>, random: Random): Point[] {
+function outline(shape: Exclude<ShapeClass, 'circle'>, random: Random, crossHalfThickness: readonly [number, number]): Point[] {
   switch (shape) {
     case 'square': {
       const h = Math.SQRT1_2;
@@ -35,7 +35,7 @@ function outline(shape: Exclude<ShapeClass, 'circle'>, random: Random): Point[] 
       });
     }
     case 'cross': {
-      const t = random.uniform(0.2, 0.36); // half the arm thickness
+      const t = random.uniform(...crossHalfThickness); // half the arm thickness
       const l = 0.95;
       return [[-t, -l], [t, -l], [t, -t], [l, -t], [l, t], [t, t], [t, l], [-t, l], [-t, t], [-l, t], [-l, -t], [-t, -t]];
     }
@@ -80,6 +80,11 @@ export interface ShapeImage {
   diameter: number;
 }
 
+export interface DrawOptions {
+  /** Range of a cross's half arm thickness (fraction of its radius); default 0.2–0.36. */
+  crossHalfThickness?: readonly [number, number];
+}
+
 /** Paints the background: plain, a linear gradient, or noise around a base colour. */
 function paintBackground(rgba: Uint8Array, size: number, random: Random): Rgb {
   const kind = random.pick(['plain', 'gradient', 'noise'] as const);
@@ -112,7 +117,7 @@ function paintBackground(rgba: Uint8Array, size: number, random: Random): Rgb {
  * Draws one `label` shape on a `size`×`size` canvas: random colour (kept apart from the background),
  * size 30–75 % of the side, random position and rotation; 4×4 supersampled edges.
  */
-export function drawShape(label: ShapeClass, size: number, random: Random): ShapeImage {
+export function drawShape(label: ShapeClass, size: number, random: Random, options: DrawOptions = {}): ShapeImage {
   const rgba = new Uint8Array(size * size * 4);
   const background = paintBackground(rgba, size, random);
   let colour = randomColour(random);
@@ -123,7 +128,7 @@ export function drawShape(label: ShapeClass, size: number, random: Random): Shap
   const cy = random.uniform(radius, size - radius);
   const rotation = random.uniform(0, 2 * Math.PI);
   const [cos, sin] = [Math.cos(rotation), Math.sin(rotation)];
-  const poly = label === 'circle' ? null : outline(label, random);
+  const poly = label === 'circle' ? null : outline(label, random, options.crossHalfThickness ?? [0.2, 0.36]);
   const covered = (x: number, y: number) => {
     const u = (x - cx) / radius;
     const v = (y - cy) / radius;

@@ -2,12 +2,15 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { drawShape, SHAPE_CLASSES } from './shapes.js';
+import { drawShape, SHAPE_CLASSES, type DrawOptions, type ShapeClass } from './shapes.js';
 import { seededRandom } from './random.js';
 
 export interface ShapesSplit {
   name: string;
   perClass: number;
+  /** Only these classes (default: all). */
+  classes?: readonly ShapeClass[];
+  draw?: DrawOptions;
 }
 
 export interface ShapesDatasetOptions {
@@ -25,11 +28,11 @@ export async function writeShapesDataset(options: ShapesDatasetOptions): Promise
   let written = 0;
   for (const [s, split] of splits.entries()) {
     const random = seededRandom(seed * 1000 + s);
-    for (const label of SHAPE_CLASSES) {
+    for (const label of split.classes ?? SHAPE_CLASSES) {
       const folder = join(dir, split.name, label);
       await mkdir(folder, { recursive: true });
       for (let i = 0; i < split.perClass; i++) {
-        const img = drawShape(label, random.int(minSize, maxSize + 1), random);
+        const img = drawShape(label, random.int(minSize, maxSize + 1), random, split.draw);
         const asPng = random.next() < 1 / 3;
         const quality = random.int(60, 96);
         // libvips encodes ~40× faster than jpeg-js's encoder, which rebuilds its tables on every call.

@@ -20,6 +20,7 @@ import { channelPermuter, type ChannelPermutation } from './channel-permutation.
 import { makeBatch, type Recolour, type TensorSet } from './batches.js';
 import { contrastReducer, type ContrastReduction } from './contrast.js';
 import { crossEntropy } from './loss.js';
+import { lateSwapper, type LatePool } from './late-pool.js';
 import { warmupCosine } from './schedule.js';
 
 export interface FitWorkerData {
@@ -40,6 +41,8 @@ export interface FitWorkerData {
   channelPermutation?: ChannelPermutation | null;
   /** Late random contrast reduction of training images (contrast.ts), or none. */
   contrastReduction?: ContrastReduction | null;
+  /** Late pool (late-pool.ts): the images from `first` on are outside the regular order, swapped in late. */
+  latePool?: LatePool | null;
   seed: number;
   /** [workers][parameters] float32 gradients. */
   gradients: SharedArrayBuffer;
@@ -137,7 +140,8 @@ export async function runFitWorker(data: FitWorkerData): Promise<void> {
   const mine = partitionBySize(sizes, data.workers)[data.rank]!;
   const state = createAdamState(mine.map((i) => sizes[i]!));
   const set = sharedSet(data.images, data.labels, data);
-  const count = set.tensors.length;
+  const pool = data.latePool ?? null;
+  const count = pool ? pool.first : set.tensors.length;
   const heldOut = data.evaluation && data.rank === 0 ? sharedSet(data.evaluation.images, data.evaluation.labels, data) : null;
   // Same order on every worker (same seed); each takes its own slice of every global batch.
   const global = data.batchPerWorker * data.workers;
@@ -148,12 +152,13 @@ export async function runFitWorker(data: FitWorkerData): Promise<void> {
   // Each has its own random stream, so that turning one on leaves every other draw (order, augmentation) unchanged.
   const permute = permutation ? channelPermuter(permutation.probability, seededRandom(data.seed + 104729 * (data.rank + 1))) : null;
   const fade = fading ? contrastReducer(fading.probability, fading.lowest, seededRandom(data.seed + 130363 * (data.rank + 1))) : null;
+  const swapLate = pool ? lateSwapper(pool, set.labels, set.tensors.length, seededRandom(data.seed + 171733 * (data.rank + 1))) : (_: number, indices: number[]) => indices;
   const recolourAt = (step: number): Recolour | undefined => {
     const active = [permutation && step >= permutation.fromStep ? permute : null, fading && step >= fading.fromStep ? fade : null].filter((f) => f !== null);
     return active.length === 0 ? undefined : (xs, offset, pixels) => active.forEach((f) => f(xs, offset, pixels));
   };
   for (let step = 0; step < data.steps; step++) {
-    const indices = nextBatch().slice(data.rank * data.batchPerWorker, (data.rank + 1) * data.batchPerWorker);
+    const indices = swapLate(step, nextBatch().slice(data.rank * data.batchPerWorker, (data.rank + 1) * data.batchPerWorker));
     const { x, y } = makeBatch(set, indices, data.augment, augmentRandom, recolourAt(step));
     let correct = 0;
     const { value, grads } = tf.variableGrads(() => {
