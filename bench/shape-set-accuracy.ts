@@ -49,6 +49,8 @@ report('luminance gap', (row) => (row.gap < 30 ? '< 30' : row.gap < 60 ? '30–6
 report('class × size', (row) => `${SHAPE_CLASSES[row.label]}${row.size < 0.45 ? ' small' : ' large'}`);
 const confusions = new Map<string, number>();
 rows.forEach((row, i) => {
-  if (predicted[i] !== row.label) confusions.set(`${SHAPE_CLASSES[row.label]}→${SHAPE_CLASSES[predicted[i]!]}`, (confusions.get(`${SHAPE_CLASSES[row.label]}→${SHAPE_CLASSES[predicted[i]!]}`) ?? 0) + 1);
+  if (predicted[i] === row.label) return;
+  const pair = `${SHAPE_CLASSES[row.label]}→${SHAPE_CLASSES[predicted[i]!]}`;
+  confusions.set(pair, (confusions.get(pair) ?? 0) + 1);
 });
 console.log(`errors: ${[...confusions].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ')}`);
