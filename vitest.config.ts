@@ -1,12 +1,17 @@
 import { cloudflareTest } from '@cloudflare/vitest-pool-workers';
 import { defineConfig } from 'vitest/config';
 import { vendorDocsAssets } from './scripts/vendor-assets.js';
+import { Watchdog } from './test/setup/watchdog.js';
 
 // The Worker's static assets include Swagger UI's files (normally copied by `npm ci`'s prepare step).
 vendorDocsAssets();
 
 export default defineConfig({
   test: {
+    // Every file bounded: the slowest (train.e2e) takes ~3.5 min on a quick 2-core host and about twice that on a
+    // slow one; the longest silence (the test model's build in the global setup, one training e2e test) ~2 min.
+    // A file or a silence past these fails the run at once with the file's name (test/setup/watchdog.ts).
+    reporters: ['default', new Watchdog({ fileSeconds: 900, silentSeconds: 600 })],
     projects: [
       {
         // Inside workerd, with the wrangler.toml bindings: the Worker as it runs in production.

@@ -9,6 +9,7 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-web';
 import { parseManifest } from '../src/core/manifest.js';
+import { ortSessionOptions } from '../src/ort/session-options.js';
 
 const arg = (name: string) => {
   const i = process.argv.indexOf(name);
@@ -26,10 +27,10 @@ interface Lever {
   options: ort.InferenceSession.SessionOptions;
 }
 
-const worker: ort.InferenceSession.SessionOptions = { executionProviders: ['wasm'], graphOptimizationLevel: 'all', extra: { session: { disable_prepacking: '1' } } };
+const worker = ortSessionOptions({ prepack: false });
 const levers: Lever[] = [
   { name: 'worker settings (all optimisations, no prepacking)', options: worker },
-  { name: 'weight prepacking on (ORT_PREPACK=1)', options: { ...worker, extra: {} } },
+  { name: 'weight prepacking on (ORT_PREPACK=1)', options: ortSessionOptions({ prepack: true }) },
   { name: 'static batch: freeDimensionOverrides {batch: 1}', options: { ...worker, freeDimensionOverrides: { batch: 1 } } },
   { name: 'graph optimisation "extended"', options: { ...worker, graphOptimizationLevel: 'extended' } },
   { name: 'graph optimisation "basic"', options: { ...worker, graphOptimizationLevel: 'basic' } },

@@ -34,8 +34,16 @@ export async function startWorker(modelDir: string, vars: string[] = []): Promis
   child.stderr!.on('data', (d) => (output += d));
   const base = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 180_000;
+  // The child is detached (its own process group, so stop() can end wrangler and workerd together): if it never
+  // comes up, end it here, since no caller holds a handle to stop it.
+  const killGroup = () => {
+    if (child.pid) try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ }
+  };
   while (!(await fetch(`${base}/healthz`).then((r) => r.ok, () => false))) {
-    if (Date.now() > deadline) throw new Error(`worker did not start:\n${output.slice(-2000)}`);
+    if (Date.now() > deadline || child.exitCode !== null) {
+      killGroup();
+      throw new Error(`worker did not start:\n${output.slice(-2000)}`);
+    }
     await new Promise((r) => setTimeout(r, 300));
   }
   const targets = (await (await fetch(`http://127.0.0.1:${inspectorPort}/json`)).json()) as Array<{ webSocketDebuggerUrl: string; title?: string }>;
@@ -74,7 +82,7 @@ export async function startWorker(modelDir: string, vars: string[] = []): Promis
       ws.close();
       if (child.pid) process.kill(-child.pid, 'SIGINT');
       await new Promise((r) => setTimeout(r, 800));
-      if (child.pid) try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ }
+      killGroup();
       await rm(state, { recursive: true, force: true });
     },
   };

@@ -10,7 +10,7 @@ import { TrainInputError, trainCommand } from './commands/train.js';
 import { DEFAULT_CALLBACKS } from './train/callbacks.js';
 import { DEVICE_CHOICES } from './tf/backend.js';
 import { buildDefaultModel } from './default-model.js';
-import { evaluateModel } from './evaluate.js';
+import { ENGINES, evaluateModel } from './evaluate.js';
 import { writeJsonAtomic } from './files.js';
 import { CALIBRATION_METHODS } from './onnx/calibrate.js';
 
@@ -97,16 +97,17 @@ specOptions(
     .requiredOption('--model <file>', 'ONNX model to evaluate')
     .requiredOption('--data <dir>', 'one folder per class (folder name = label) of JPEG/PNG files')
     .option('--json <file>', 'write the report here')
-    .option('--reference <file>', 'float model to measure top-1 agreement against')
+    .option('--reference <file>', 'float model to measure top-1 agreement against (run by onnxruntime-node)')
+    .addOption(new Option('--engine <engine>', "wasm: onnxruntime-web's wasm engine with the Worker's session options (the edge's numbers, the same on any host); native: onnxruntime-node on this CPU (faster; its int8 kernels saturate on x86 without VNNI, so int8 figures differ by host)").choices(ENGINES).default('wasm'))
     .addOption(new Option('--output <kind>', 'what the model outputs').choices(['probabilities', 'logits'])),
 ).action(async (o) => {
   const resolved = await resolveSpec(o.model, o);
-  const report = await evaluateModel({ model: o.model, data: o.data, spec: resolved.spec, labels: resolved.labels, reference: o.reference, outputKind: o.output ?? resolved.outputKind });
+  const report = await evaluateModel({ model: o.model, data: o.data, spec: resolved.spec, labels: resolved.labels, reference: o.reference, outputKind: o.output ?? resolved.outputKind, engine: o.engine });
   const perClass = Object.fromEntries(report.labels.map((l, i) => [l, report.per_class[i]]));
   const json = { ...report, per_class: perClass };
   if (o.json) await writeJsonAtomic(o.json, json);
   const { roc_curves: _roc, ...summary } = json;
-  process.stdout.write(`${JSON.stringify({ top1: summary.top1, count: summary.count, agreement: summary.agreement, macro_f1: summary.macro_f1, skipped: summary.skipped.length }, null, 2)}\n`);
+  process.stdout.write(`${JSON.stringify({ top1: summary.top1, count: summary.count, agreement: summary.agreement, macro_f1: summary.macro_f1, skipped: summary.skipped.length, engine: summary.engine }, null, 2)}\n`);
 });
 
 program

@@ -1,10 +1,29 @@
 /** @module Evaluation of an ONNX classifier on a folder-per-class set, through the shared preprocessing. */
+import { readFile } from 'node:fs/promises';
 import { argmax, softmax } from '../src/core/classify.js';
 import type { PreprocessSpec } from '../src/core/preprocess-spec.js';
 import { readFolderDataset } from './data/folder.js';
 import { loadImageTensors } from './data/load.js';
 import { classificationMetrics, type ClassificationMetrics } from './metrics.js';
-import { createNodeSession } from './ort-node.js';
+import { createNodeSession, type NodeSession } from './ort-node.js';
+import { createWasmSession } from './ort-web.js';
+
+/**
+ * Which onnxruntime computes a model's outputs. `wasm` (the default): onnxruntime-web's wasm engine with the
+ * Worker's session options, the numbers the edge computes, the same on any host. `native`: onnxruntime-node
+ * on this CPU, fast, for float work (fp32 references, feature caching); its int8 kernels differ by CPU.
+ */
+export const ENGINES = ['wasm', 'native'] as const;
+export type Engine = (typeof ENGINES)[number];
+
+/** How reports name the engines behind their int8 and fp32 figures. */
+export const INT8_ENGINE = "onnxruntime-web wasm, the Worker's session options";
+export const FP32_ENGINE = 'onnxruntime-node (native)';
+
+export async function createEngineSession(engine: Engine, model: Uint8Array | string): Promise<NodeSession> {
+  if (engine === 'native') return createNodeSession(model, { threads: 2 });
+  return createWasmSession(typeof model === 'string' ? new Uint8Array(await readFile(model)) : model);
+}
 
 export interface EvaluationReport extends ClassificationMetrics {
   count: number;
@@ -13,6 +32,8 @@ export interface EvaluationReport extends ClassificationMetrics {
   /** Top-1 agreement between this model and `--reference` (0..1), when given. */
   agreement?: number;
   reference_top1?: number;
+  /** The engine that computed `model`'s outputs. */
+  engine: Engine;
 }
 
 export interface PredictionSet {
@@ -21,9 +42,15 @@ export interface PredictionSet {
   predicted: number[];
 }
 
+export interface PredictOptions {
+  outputKind?: 'probabilities' | 'logits';
+  engine?: Engine;
+}
+
 /** Runs a model over preprocessed [3, H, W] tensors one at a time (batch 1, as the Worker does). */
-export async function predictAll(model: Uint8Array | string, tensors: Float32Array[], spec: PreprocessSpec, outputKind: 'probabilities' | 'logits' = 'probabilities'): Promise<PredictionSet> {
-  const session = await createNodeSession(model, { threads: 2 });
+export async function predictAll(model: Uint8Array | string, tensors: Float32Array[], spec: PreprocessSpec, options: PredictOptions = {}): Promise<PredictionSet> {
+  const outputKind = options.outputKind ?? 'probabilities';
+  const session = await createEngineSession(options.engine ?? 'wasm', model);
   const scores: Float32Array[] = [];
   try {
     for (const t of tensors) {
@@ -47,17 +74,19 @@ export interface EvaluateOptions {
   labels?: string[];
   reference?: string;
   outputKind?: 'probabilities' | 'logits';
+  /** Engine for `model` (default wasm, the Worker's); the fp32 `reference` always runs natively. */
+  engine?: Engine;
 }
 
 export async function evaluateModel(options: EvaluateOptions): Promise<EvaluationReport> {
   const dataset = await readFolderDataset(options.data, options.labels);
   const set = await loadImageTensors(dataset.files, options.spec);
   if (set.tensors.length === 0) throw new Error(`no decodable images under ${options.data}`);
-  const predictions = await predictAll(options.model, set.tensors, options.spec, options.outputKind);
+  const predictions = await predictAll(options.model, set.tensors, options.spec, { outputKind: options.outputKind, engine: options.engine });
   const metrics = classificationMetrics(set.labels, predictions.predicted, predictions.scores, dataset.labels.length);
-  const report: EvaluationReport = { ...metrics, count: set.tensors.length, skipped: set.skipped, labels: dataset.labels };
+  const report: EvaluationReport = { ...metrics, count: set.tensors.length, skipped: set.skipped, labels: dataset.labels, engine: options.engine ?? 'wasm' };
   if (options.reference) {
-    const reference = await predictAll(options.reference, set.tensors, options.spec, options.outputKind);
+    const reference = await predictAll(options.reference, set.tensors, options.spec, { outputKind: options.outputKind, engine: 'native' });
     report.agreement = agreement(predictions.predicted, reference.predicted);
     report.reference_top1 = agreement(reference.predicted, set.labels);
   }

@@ -8,6 +8,7 @@
  */
 import * as ort from 'onnxruntime-web/wasm';
 import ortWasm from 'onnxruntime-web/ort-wasm-simd-threaded.wasm';
+import { ortSessionOptions, type SessionOptions } from './session-options.js';
 
 /** The smallest valid wasm module ("\0asm", version 1): the marker for "use the precompiled engine". */
 const PLACEHOLDER = Uint8Array.of(0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00);
@@ -51,11 +52,6 @@ async function withPrecompiledEngine<T>(start: () => Promise<T>): Promise<T> {
   }
 }
 
-export interface SessionOptions {
-  /** ORT's weight prepacking: faster kernels for ~14 MB more wasm heap on ResNet50 int8 (FIELD-NOTES). */
-  prepack: boolean;
-}
-
 export interface OrtSession {
   inputName: string;
   outputName: string;
@@ -80,12 +76,7 @@ function configureEnv(): void {
  */
 function createOrtSession(model: Uint8Array, options: SessionOptions): Promise<ort.InferenceSession> {
   configureEnv();
-  const sessionOptions: ort.InferenceSession.SessionOptions = {
-    executionProviders: ['wasm'],
-    graphOptimizationLevel: 'all',
-    extra: options.prepack ? {} : { session: { disable_prepacking: '1' } },
-  };
-  return withPrecompiledEngine(() => ort.InferenceSession.create(model, sessionOptions));
+  return withPrecompiledEngine(() => ort.InferenceSession.create(model, ortSessionOptions(options)));
 }
 
 /** Creates an ORT session from model bytes (the engine starts on the first call). */

@@ -125,7 +125,7 @@ describe('pipeline train', () => {
     const { val } = stratifiedSplit(dataset.files, 0.2, 1);
     const spec = caffePreprocess(32, 32);
     const set = await loadImageTensors(val, spec);
-    const p = await predictAll(join(out, 'model-fp32.onnx'), set.tensors, spec);
+    const p = await predictAll(join(out, 'model-fp32.onnx'), set.tensors, spec, { engine: 'native' });
     const loss = p.scores.reduce((a, s, i) => a - Math.log(Math.min(1 - 1e-7, Math.max(1e-7, s[set.labels[i]!]!))), 0) / set.tensors.length;
     expect(Math.abs(loss - best.val_loss)).toBeLessThan(1e-3 * Math.max(1, best.val_loss));
     expect(Math.abs(loss - last.val_loss)).toBeGreaterThan(1e-3);

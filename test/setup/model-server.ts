@@ -17,7 +17,11 @@ import { buildDefaultModel } from '../../training/default-model.js';
 import { predictAll } from '../../training/evaluate.js';
 import { writeFileAtomic, writeJsonAtomic } from '../../training/files.js';
 
-/** Two small images and onnxruntime-node's scores for them: the independent reference for workerd's ORT. */
+/**
+ * Two small images and their scores computed in Node: `int8`, the published int8 file through onnxruntime-web
+ * with the Worker's session options (the same engine, so workerd must match it to float rounding); `fp32`, the
+ * fp32 reference file through onnxruntime-node (an independent engine: int8 must stay within its error).
+ */
 async function writeFixtures(dir: string) {
   const random = seededRandom(99);
   const circle = drawShape('circle', 96, random);
@@ -25,24 +29,29 @@ async function writeFixtures(dir: string) {
   const raw = (img: typeof circle) => sharp(img.rgba, { raw: { width: img.width, height: img.height, channels: 4 } });
   const files = { 'circle.jpg': await raw(circle).jpeg({ quality: 90 }).toBuffer(), 'star.png': await raw(star).png().toBuffer() };
   const manifest = parseManifest(JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')));
-  const expected: Record<string, number[]> = {};
+  const expected: Record<string, { int8: number[]; fp32: number[] }> = {};
   for (const [name, bytes] of Object.entries(files)) {
     await writeFileAtomic(join(dir, 'fixtures', name), bytes);
     const tensor = preprocessImage(decodeImage(new Uint8Array(bytes), undefined, { for: manifest.preprocess }), manifest.preprocess);
-    const { scores } = await predictAll(join(dir, manifest.file), [tensor], manifest.preprocess, manifest.output.kind);
-    expected[name] = Array.from(scores[0]!);
+    const outputKind = manifest.output.kind;
+    const int8 = await predictAll(join(dir, manifest.file), [tensor], manifest.preprocess, { outputKind, engine: 'wasm' });
+    const fp32 = await predictAll(join(dir, manifest.reference!.file), [tensor], manifest.preprocess, { outputKind, engine: 'native' });
+    expected[name] = { int8: Array.from(int8.scores[0]!), fp32: Array.from(fp32.scores[0]!) };
   }
   await writeJsonAtomic(join(dir, 'fixtures', 'expected.json'), expected);
 }
 
 export const TEST_MODEL_DIR = '.cache/test-model';
 
-let server: Server | null = null;
-
+/**
+ * Each project (worker, node) runs this setup: the first builds the model and fixtures, the second finds the
+ * build stamp current and skips the work. Each gets its own server, closed by its own teardown: nothing here is
+ * module state that one project's teardown could close under the other, or leave open.
+ */
 export default async function setup(project: TestProject) {
   await buildDefaultModel({ out: TEST_MODEL_DIR, fast: true, force: false, bench: false, log: (l) => console.log(`[test model] ${l}`) });
   await writeFixtures(TEST_MODEL_DIR);
-  server = createServer(async (req, res) => {
+  const server: Server = createServer(async (req, res) => {
     const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)).replace(/^(\.\.[/\\])+/, '');
     try {
       const body = await readFile(join(TEST_MODEL_DIR, path));
@@ -51,12 +60,13 @@ export default async function setup(project: TestProject) {
       res.writeHead(404).end();
     }
   });
-  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   project.provide('modelBaseUrl', `http://127.0.0.1:${port}`);
   project.provide('testModelDir', TEST_MODEL_DIR);
   return async () => {
-    await new Promise((resolve) => server?.close(resolve));
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
   };
 }

@@ -39,8 +39,8 @@ export async function quantizeCommand(o: QuantizeCommandOptions, log: (s: string
   const { model, summary } = await quantizeStatic(decodeModel(fp32Bytes), set.tensors, [1, 3, o.spec.height, o.spec.width], { method: o.method });
   const int8Bytes = encodeModel(model);
   await writeFileAtomic(o.out, int8Bytes);
-  const p32 = await predictAll(fp32Bytes, set.tensors, o.spec, o.outputKind);
-  const p8 = await predictAll(int8Bytes, set.tensors, o.spec, o.outputKind);
+  const p32 = await predictAll(fp32Bytes, set.tensors, o.spec, { outputKind: o.outputKind, engine: 'native' });
+  const p8 = await predictAll(int8Bytes, set.tensors, o.spec, { outputKind: o.outputKind });
   const report: Record<string, number> = {
     fp32_bytes: fp32Bytes.byteLength,
     int8_bytes: int8Bytes.byteLength,

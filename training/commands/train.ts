@@ -12,7 +12,7 @@ import { caffePreprocess, torchPreprocess, type PreprocessSpec } from '../../src
 import { hasSplitFolders, readFolderDataset, type LabelledFile } from '../data/folder.js';
 import { loadImageTensors, type LoadedSet } from '../data/load.js';
 import { seededRandom } from '../data/random.js';
-import { agreement, predictAll } from '../evaluate.js';
+import { agreement, FP32_ENGINE, INT8_ENGINE, predictAll } from '../evaluate.js';
 import { sha256OfBytes, writeFileAtomic, writeJsonAtomic } from '../files.js';
 import { buildManifest } from '../manifest-writer.js';
 import { classificationMetrics } from '../metrics.js';
@@ -292,7 +292,8 @@ async function finish(o: TrainOptions, model: tf.LayersModel, spec: PreprocessSp
   const int8Bytes = encodeModel(int8);
   await writeFileAtomic(join(o.out, 'model-int8.onnx'), int8Bytes);
 
-  const p32 = await predictAll(fp32Bytes, data.val.tensors, spec);
+  // int8 through the Worker's engine (the edge's numbers, the same on any host); fp32 natively (fast, float).
+  const p32 = await predictAll(fp32Bytes, data.val.tensors, spec, { engine: 'native' });
   const p8 = await predictAll(int8Bytes, data.val.tensors, spec);
   const int8Metrics = classificationMetrics(data.val.labels, p8.predicted, p8.scores, data.labels.length);
   const fp32Metrics = classificationMetrics(data.val.labels, p32.predicted, p32.scores, data.labels.length);
@@ -302,6 +303,8 @@ async function finish(o: TrainOptions, model: tf.LayersModel, spec: PreprocessSp
     accuracy: int8Metrics.top1,
     accuracy_fp32: fp32Metrics.top1,
     agreement_fp32_int8: agreement(p8.predicted, p32.predicted),
+    int8_engine: INT8_ENGINE,
+    fp32_engine: FP32_ENGINE,
     macro_f1: int8Metrics.macro_f1,
     per_class: Object.fromEntries(data.labels.map((l, i) => [l, int8Metrics.per_class[i]])),
     confusion_matrix: int8Metrics.confusion_matrix,

@@ -6,7 +6,7 @@ import { parseManifest } from '../../src/core/manifest.js';
 import { preprocessImage } from '../../src/core/preprocess.js';
 import { seededRandom } from '../data/random.js';
 import { drawShape, SHAPE_CLASSES } from '../data/shapes.js';
-import { agreement, predictAll } from '../evaluate.js';
+import { agreement, predictAll, type PredictionSet } from '../evaluate.js';
 import { onnxChecker } from '../../test/node/onnx-checker.js';
 import { DataType, decodeModel, encodeModel, node, readFloats, tensor, type ModelProto } from './proto.js';
 import { entropyThreshold } from './calibrate.js';
@@ -48,6 +48,42 @@ describe('quantization arithmetic', () => {
     expect(Math.round(-1 / p.scale + p.zeroPoint)).toBe(0);
   });
 });
+
+/** Largest |Δ probability| between two prediction sets over every image and class. */
+function maxProbabilityError(a: PredictionSet, b: PredictionSet): number {
+  let worst = 0;
+  a.scores.forEach((s, i) => s.forEach((v, c) => (worst = Math.max(worst, Math.abs(v - b.scores[i]![c]!)))));
+  return worst;
+}
+
+/** A copy of a QDQ model with every initializer whose name ends in `suffix` multiplied by `factor`. */
+function scaled(m: ModelProto, suffix: string, factor: number): ModelProto {
+  const copy = decodeModel(encodeModel(m));
+  copy.graph!.initializer = copy.graph!.initializer!.map((t) => (t.name!.endsWith(suffix) ? tensor(t.name!, t.dims!.map(Number), readFloats(t).map((v) => v * factor)) : t));
+  return copy;
+}
+
+/** A copy whose activation DequantizeLinear nodes read a zero point one above their QuantizeLinear's. */
+function dequantizedOffByOne(m: ModelProto): ModelProto {
+  const copy = decodeModel(encodeModel(m));
+  const g = copy.graph!;
+  const zeroPoints = new Map(g.initializer!.map((t) => [t.name!, t]));
+  for (const n of g.node!) {
+    const zp = n.input![2]!;
+    if (n.opType !== 'DequantizeLinear' || zeroPoints.get(zp)?.dataType !== DataType.UINT8) continue;
+    const value = new Uint8Array(zeroPoints.get(zp)!.rawData!)[0]!;
+    g.initializer!.push(tensor(`${zp}_off_by_one`, [], Uint8Array.of(Math.min(255, value + 1))));
+    n.input![2] = `${zp}_off_by_one`;
+  }
+  return copy;
+}
+
+/** Negative controls: the quantizer bugs an accuracy bound must catch. */
+const brokenVariants = (m: ModelProto): Array<[string, ModelProto]> => [
+  ['weight scales max/255 instead of max/127', scaled(m, '_W_scale', 0.5)],
+  ['bias scales twice the input × weight scale', scaled(m, '_B_scale', 2)],
+  ['activation zero points off by one in DequantizeLinear', dequantizedOffByOne(m)],
+];
 
 /** Shapes preprocessed as the manifest says: calibration and test inputs. */
 function shapeInputs(spec: ReturnType<typeof parseManifest>['preprocess'], count: number, seed: number) {
@@ -132,11 +168,12 @@ describe('quantizeStatic on real models', () => {
     expect(types).toEqual(new Set([DataType.INT8, DataType.INT32]));
     const q = model.graph!.node!.filter((n) => n.opType === 'QuantizeLinear');
     for (const n of q) expect(inits.get(n.input![2]!)!.dataType).toBe(DataType.UINT8);
-    const p32 = await predictAll(encodeModel(fp32), held, spec);
-    const p8 = await predictAll(encodeModel(model), held, spec);
-    let worst = 0;
-    p8.scores.forEach((s, i) => s.forEach((v, c) => (worst = Math.max(worst, Math.abs(v - p32.scores[i]![c]!)))));
-    expect(worst).toBeLessThan(0.05);
+    // int8 through the Worker's engine (the same numbers on any host), fp32 natively as the reference.
+    const p32 = await predictAll(encodeModel(fp32), held, spec, { engine: 'native' });
+    const worstOf = async (m: ModelProto) => maxProbabilityError(await predictAll(encodeModel(m), held, spec), p32);
+    expect(await worstOf(model)).toBeLessThan(0.05);
+    // The bound is loose because this test model is barely trained; it still catches every broken variant.
+    for (const [name, broken] of brokenVariants(model)) expect(await worstOf(broken), name).toBeGreaterThan(0.1);
   });
 
   it('quantizes a torchvision-style ResNet50 (BN nodes, Gemm transB = 1, logits), folding BN first', async () => {
@@ -146,15 +183,19 @@ describe('quantizeStatic on real models', () => {
       const { model, summary } = await quantizeStatic(external, calibration, [1, 3, spec.height, spec.width], { method });
       expect(summary.foldedBatchNorms).toBe(53);
       expect(model.graph!.node!.map((n) => n.opType)).not.toContain('BatchNormalization');
-      const p32 = await predictAll(encodeModel(external), held, spec, 'logits');
-      const p8 = await predictAll(encodeModel(model), held, spec, 'logits');
+      const p32 = await predictAll(encodeModel(external), held, spec, { outputKind: 'logits', engine: 'native' });
+      const p8 = await predictAll(encodeModel(model), held, spec, { outputKind: 'logits' });
       // This test model is barely trained (near-uniform outputs), so compare probabilities, and top-1 only
       // where the float model is decisive.
-      let worst = 0;
-      p8.scores.forEach((s, i) => s.forEach((v, c) => (worst = Math.max(worst, Math.abs(v - p32.scores[i]![c]!)))));
+      const worst = maxProbabilityError(p8, p32);
       console.log(`torchvision-style ${method}: max |Δp| ${worst.toFixed(4)}, agreement ${agreement(p8.predicted, p32.predicted)}`);
-      // A broken scale, zero point or fold gives errors near 1; calibration error on this barely trained model ~0.05.
+      // Calibration error on this barely trained model is ~0.05; a broken scale or zero point gives ≥ 0.3.
       expect(worst, method).toBeLessThan(0.1);
+      if (method === 'minmax') {
+        for (const [name, broken] of brokenVariants(model)) {
+          expect(maxProbabilityError(await predictAll(encodeModel(broken), held, spec, { outputKind: 'logits' }), p32), `${method}, ${name}`).toBeGreaterThan(0.2);
+        }
+      }
       const decisive = p32.scores.map((s) => [...s].sort((a, b) => b - a)).map((s) => s[0]! - s[1]! > 0.05);
       expect(agreement(p8.predicted.filter((_, i) => decisive[i]), p32.predicted.filter((_, i) => decisive[i])), method).toBe(1);
       const checker = onnxChecker();

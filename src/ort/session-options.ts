@@ -1,0 +1,19 @@
+/**
+ * @module The Worker's onnxruntime-web session options, in one place. The Worker creates its sessions with
+ * them, and the pipeline measures every int8 model with them (training/ort-web.ts): the same wasm engine with
+ * the same options computes the same numbers in workerd and in Node, on any host CPU.
+ */
+import type { InferenceSession } from 'onnxruntime-web';
+
+export interface SessionOptions {
+  /** ORT's weight prepacking: faster kernels for ~14 MB more wasm heap on ResNet50 int8 (FIELD-NOTES). */
+  prepack: boolean;
+}
+
+export function ortSessionOptions(options: SessionOptions): InferenceSession.SessionOptions {
+  return {
+    executionProviders: ['wasm'],
+    graphOptimizationLevel: 'all',
+    extra: options.prepack ? {} : { session: { disable_prepacking: '1' } },
+  };
+}
