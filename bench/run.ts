@@ -17,18 +17,21 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import * as ortWeb from 'onnxruntime-web';
 import { decodeBytesFor, decodeImage } from '../src/core/image/decode.js';
 import { readImageHeader } from '../src/core/image/header.js';
 import { parseManifest, type Manifest } from '../src/core/manifest.js';
 import { preprocessImage } from '../src/core/preprocess.js';
 import { buildDefaultModel } from '../training/default-model.js';
 import { createNodeSession } from '../training/ort-node.js';
+import { createWasmSession, WORKER_SESSION_OPTIONS } from '../training/ort-web.js';
+import type { SessionOptions } from '../src/ort/session-options.js';
 import { photoJpeg } from './photo.js';
 import { startWorker, type RunningWorker } from './worker-server.js';
 
 const arg = (name: string, fallback?: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1]! : fallback);
 const n = Number(arg('--n', '50'));
+/** Requests of a fresh isolate whose inference times make the tier-up curve. */
+const TIER_UP = 40;
 const MB = 2 ** 20;
 const r1 = (x: number) => Math.round(x * 10) / 10;
 const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]!;
@@ -71,14 +74,14 @@ async function sampledPeakMb(worker: RunningWorker, request: () => Promise<Respo
   return { status: res.status, peakMb: r1((wasm + peak) / MB) };
 }
 
-async function ortWebMedian(file: string, manifest: Manifest, runs: number): Promise<number> {
-  ortWeb.env.wasm.numThreads = 1;
-  const session = await ortWeb.InferenceSession.create(new Uint8Array(readFileSync(file)), { executionProviders: ['wasm'] });
-  const input = new ortWeb.Tensor('float32', new Float32Array(3 * manifest.preprocess.width * manifest.preprocess.height).fill(0.5), [...manifest.input.shape]);
+/** Median ORT-web inference in Node (the Worker's wasm engine, 1 thread) with the given session options. */
+async function ortWebMedian(file: string, manifest: Manifest, runs: number, options: SessionOptions): Promise<number> {
+  const session = await createWasmSession(new Uint8Array(readFileSync(file)), options);
+  const input = new Float32Array(3 * manifest.preprocess.width * manifest.preprocess.height).fill(0.5);
   const times: number[] = [];
   for (let i = 0; i < runs + 2; i++) {
     const t = performance.now();
-    await session.run({ [manifest.input.name]: input });
+    await session.run(input, [...manifest.input.shape]);
     if (i >= 2) times.push(performance.now() - t);
   }
   await session.release();
@@ -114,14 +117,64 @@ const jpeg12mp = await photoJpeg(4000, 3000, 85);
 const results: Record<string, number | string | null> = { model: `${manifest.name}@${manifest.version}`, model_bytes: manifest.bytes };
 let restBytes = 0;
 
-log('workerd: cold start, warm latency, memory at 224');
+interface PredictBody {
+  timing: { inference_ms: number };
+}
+
+/**
+ * A fresh isolate, measured as production runs it (no DevTools client attached): the first /predict (cold start)
+ * and where its load went, the inference time of requests 1–TIER_UP (V8 tiers the 14 MB engine up meanwhile),
+ * then `n` warm requests with the workerd process's CPU time over them.
+ */
+async function productionRun(worker: RunningWorker, body: Uint8Array) {
+  const post = async () => {
+    const t = performance.now();
+    const res = await fetch(`${worker.base}/predict`, { method: 'POST', body });
+    if (res.status !== 200) throw new Error(`/predict answered ${res.status}`);
+    const json = (await res.json()) as PredictBody;
+    return { ms: performance.now() - t, inference: json.timing.inference_ms };
+  };
+  const first = await post();
+  const load = ((await (await fetch(`${worker.base}/debug/memory`)).json()) as { lastLoad: Record<string, number> }).lastLoad;
+  const tierUp = [first.inference];
+  while (tierUp.length < TIER_UP) tierUp.push((await post()).inference);
+  const e2e: number[] = [];
+  const inference: number[] = [];
+  const cpuBefore = worker.cpuMs();
+  for (let i = 0; i < n; i++) {
+    const r = await post();
+    e2e.push(r.ms);
+    inference.push(r.inference);
+  }
+  const cpuPerRequest = (worker.cpuMs() - cpuBefore) / n;
+  if (worker.debuggerAttached()) throw new Error('a DevTools client attached during the production-like run');
+  return { first, load, tierUp, e2e, inference, cpuPerRequest };
+}
+
+/** Workers Paid: $0.30 per million requests + $0.02 per million CPU-ms. */
+const usdPerMillion = (cpuMs: number) => Math.round((0.3 + 0.02 * cpuMs) * 100) / 100;
+
+log('workerd: a fresh isolate as production runs it (no debugger): cold start and its split, tier-up, warm latency, CPU per request');
 let worker = await startWorker(modelDir);
 try {
-  const t = performance.now();
-  const first = await fetch(`${worker.base}/predict`, { method: 'POST', body: jpeg224 });
-  await first.arrayBuffer();
-  results.cold_start_ms = r1(performance.now() - t);
-  if (first.status !== 200) throw new Error(`first /predict answered ${first.status}`);
+  const run = await productionRun(worker, jpeg224);
+  results.cold_start_ms = r1(run.first.ms);
+  results.manifest_read_ms = r1(run.load.manifest_ms ?? NaN);
+  results.r2_read_ms = r1(run.load.r2_read_ms ?? NaN);
+  results.sha256_ms = r1(run.load.sha256_ms ?? NaN);
+  results.session_create_ms = r1(run.load.session_create_ms ?? NaN);
+  results.first_inference_ms = r1(run.first.inference);
+  results.tierup_inference_ms = run.tierUp.map(r1).join(' ');
+  results.tierup_first10_p50_ms = r1(quantile(run.tierUp.slice(0, 10), 0.5));
+  results.tierup_last10_p50_ms = r1(quantile(run.tierUp.slice(-10), 0.5));
+  results.e2e_warm_p50_ms = r1(quantile(run.e2e, 0.5));
+  results.e2e_warm_p95_ms = r1(quantile(run.e2e, 0.95));
+  results.ort_web_infer_ms = r1(quantile(run.inference, 0.5));
+  results.e2e_vs_infer = Math.round(((results.e2e_warm_p50_ms as number) / (results.ort_web_infer_ms as number)) * 100) / 100;
+  results.cpu_ms_per_request = r1(run.cpuPerRequest);
+  results.usd_per_million = usdPerMillion(run.cpuPerRequest);
+
+  log('workerd: memory through the inspector (attaching it from here on), and what a debugger costs');
   const m224 = await sampledPeakMb(worker, () => fetch(`${worker.base}/predict`, { method: 'POST', body: jpeg224 }));
   await worker.collectGarbage();
   const wasm = await worker.wasmHeap();
@@ -129,35 +182,37 @@ try {
   results.wasm_heap_mb = r1(wasm / MB);
   results.isolate_at_rest_mb = r1(restBytes / MB);
   results.peak_memory_sampled_mb_224 = m224.peakMb;
-  const e2e: number[] = [];
-  const inference: number[] = [];
-  for (let i = 0; i < 5 + n; i++) {
-    const t0 = performance.now();
-    const body = (await (await fetch(`${worker.base}/predict`, { method: 'POST', body: jpeg224 })).json()) as { timing: { inference_ms: number } };
-    if (i < 5) continue;
-    e2e.push(performance.now() - t0);
-    inference.push(body.timing.inference_ms);
+  const debugged: number[] = [];
+  for (let i = 0; i < 10; i++) {
+    const res = await fetch(`${worker.base}/predict`, { method: 'POST', body: jpeg224 });
+    debugged.push(((await res.json()) as PredictBody).timing.inference_ms);
   }
-  results.e2e_warm_p50_ms = r1(quantile(e2e, 0.5));
-  results.e2e_warm_p95_ms = r1(quantile(e2e, 0.95));
-  results.ort_web_infer_ms = r1(quantile(inference, 0.5));
+  results.ort_web_infer_ms_debugger_attached = r1(quantile(debugged, 0.5));
 } finally {
   await worker.stop();
 }
 
-log('workerd: where a cold start goes (a fresh isolate: /readyz loads the model, then the first /predict)');
-worker = await startWorker(modelDir);
-try {
-  const t = performance.now();
-  const ready = await fetch(`${worker.base}/readyz`);
-  await ready.arrayBuffer();
-  results.cold_ready_ms = r1(performance.now() - t);
-  const t2 = performance.now();
-  const first = await fetch(`${worker.base}/predict`, { method: 'POST', body: jpeg224 });
-  await first.arrayBuffer();
-  results.cold_first_predict_after_ready_ms = r1(performance.now() - t2);
-} finally {
-  await worker.stop();
+const defaultModelDir = arg('--default-model-dir', statSync('model/manifest.json', { throwIfNoEntry: false }) ? 'model' : undefined);
+if (defaultModelDir) {
+  log(`workerd: the default model (${defaultModelDir}/), fresh isolate, no debugger`);
+  const defaultManifest = parseManifest(JSON.parse(readFileSync(join(defaultModelDir, 'manifest.json'), 'utf8')));
+  const small = await photoJpeg(defaultManifest.preprocess.width, defaultManifest.preprocess.height);
+  worker = await startWorker(defaultModelDir);
+  try {
+    const run = await productionRun(worker, small);
+    results.default_model = `${defaultManifest.name}@${defaultManifest.version}`;
+    results.default_model_cold_start_ms = r1(run.first.ms);
+    results.default_model_infer_ms = r1(quantile(run.inference, 0.5));
+    results.default_model_e2e_p50_ms = r1(quantile(run.e2e, 0.5));
+    results.default_model_cpu_ms_per_request = r1(run.cpuPerRequest);
+    results.default_model_usd_per_million = usdPerMillion(run.cpuPerRequest);
+  } finally {
+    await worker.stop();
+  }
+  const file = join(defaultModelDir, defaultManifest.file);
+  results.default_model_ort_web_node_ms = r1(await ortWebMedian(file, defaultManifest, 30, WORKER_SESSION_OPTIONS));
+  results.default_model_ort_web_node_prepack_ms = r1(await ortWebMedian(file, defaultManifest, 30, { prepack: true }));
+  results.default_model_infer_workerd_vs_node = Math.round(((results.default_model_infer_ms as number) / (results.default_model_ort_web_node_ms as number)) * 100) / 100;
 }
 
 log('workerd: a 4000×3000 JPEG with the shipped limits');
@@ -192,9 +247,11 @@ for (let i = 0; i < 5 + n; i++) {
 await native.release();
 results.native_1t_ms = r1(quantile(nativeTimes, 0.5));
 results.ratio_e2e_vs_native_1t = r1((results.e2e_warm_p50_ms as number) / (results.native_1t_ms as number));
-const int8Web = await ortWebMedian(int8File, manifest, 10);
-const fp32Web = fp32File ? await ortWebMedian(fp32File, manifest, 10) : null;
+const int8Web = await ortWebMedian(int8File, manifest, 10, WORKER_SESSION_OPTIONS);
+const fp32Web = fp32File ? await ortWebMedian(fp32File, manifest, 10, WORKER_SESSION_OPTIONS) : null;
 results.ort_web_node_int8_ms = r1(int8Web);
+results.ort_web_node_int8_prepack_ms = r1(await ortWebMedian(int8File, manifest, 10, { prepack: true }));
+results.infer_workerd_vs_node = Math.round(((results.ort_web_infer_ms as number) / int8Web) * 100) / 100;
 results.ort_web_node_fp32_ms = fp32Web === null ? null : r1(fp32Web);
 results.int8_vs_fp32_speedup = fp32Web === null ? null : Math.round((fp32Web / int8Web) * 100) / 100;
 
@@ -225,12 +282,21 @@ Machine: ${m.cpu}, ${m.cpus} CPUs, ${m.memory_gb} GiB, Node ${m.node}; run ${m.d
 |---|---|
 ${rows.join('\n')}
 
-- \`cold_start_ms\`: first /predict of a fresh isolate (manifest and model from R2, sha256, session creation, inference).
-- \`cold_ready_ms\` / \`cold_first_predict_after_ready_ms\`: the same cold start split in two on another fresh isolate:
-  /readyz (manifest and model from R2, size and sha256 checked, ORT session created), then the first /predict.
-- \`e2e_warm_*\`: a 224×224 JPEG posted over HTTP to wrangler dev (workerd), ${n} requests after 5 warm-ups.
-- \`ort_web_infer_ms\`: ORT-web inference inside workerd (the response's \`timing.inference_ms\`, median).
-- \`native_1t_ms\`: onnxruntime-node, 1 thread, same file, same run. \`int8_vs_fp32_speedup\`: ORT-web (wasm, 1 thread) in Node.
+- Latency, CPU and cost come from fresh isolates with **no DevTools client attached** (the bench connects to the
+  inspector only afterwards, for memory): wrangler's inspector proxy sends \`Debugger.enable\` when a client attaches,
+  and V8 then runs wasm as debug code. \`ort_web_infer_ms_debugger_attached\` is the same isolate after attaching.
+- \`cold_start_ms\`: first /predict of a fresh isolate, split by the Worker's own clock into \`manifest_read_ms\`,
+  \`r2_read_ms\`, \`sha256_ms\`, \`session_create_ms\` and \`first_inference_ms\` (the rest is HTTP, decode and JSON).
+- \`tierup_inference_ms\`: inference time of requests 1–${TIER_UP} of that isolate (V8 tiers the engine up meanwhile).
+- \`e2e_warm_*\`: a 224×224 JPEG posted over HTTP to wrangler dev (workerd), ${n} requests after the tier-up requests.
+- \`ort_web_infer_ms\`: ORT-web inference inside workerd (the response's \`timing.inference_ms\`, median of those ${n}).
+- \`cpu_ms_per_request\`: user + system CPU of the workerd process (/proc) over those ${n} requests, divided by ${n}:
+  the isolate's work plus workerd's own HTTP handling, so an upper bound of what Cloudflare bills as CPU time.
+  \`usd_per_million\` = 0.30 + 0.02 × that (Workers Paid; Workers AI's resnet-50 is $2.51).
+- \`ort_web_node_int8_ms\`: the same file in ORT-web in Node with the Worker's session options (\`_prepack_ms\`: prepacking
+  on); \`infer_workerd_vs_node\` = \`ort_web_infer_ms\` / \`ort_web_node_int8_ms\`. \`native_1t_ms\`: onnxruntime-node,
+  1 thread, same file, same run. \`int8_vs_fp32_speedup\`: ORT-web (wasm, 1 thread) in Node.
+- \`default_model_*\`: the same production-like run on the default model (model/, 32×32 input) and its ORT-web time in Node.
 - \`peak_memory_mb_*\`: the isolate at rest after a full GC (wasm heap + JS heap + ArrayBuffer backing stores, read
   through the inspector) + the request body + the decode's peak by the footprint model the Worker refuses images by
   (src/core/image/footprint.ts, calibrated in bench/decode-footprint.ts) + the input tensor. \`peak_memory_sampled_mb_*\` is the inspector sampled during the request: a lower bound,

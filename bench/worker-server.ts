@@ -1,5 +1,6 @@
 /** The Worker started as `npm start` does (seeded local R2, wrangler dev), with the debug route and V8 inspector on: for benches and the e2e test. */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -22,7 +23,33 @@ export interface RunningWorker {
   /** A full garbage collection in the isolate (V8 HeapProfiler.collectGarbage), for steady-state readings. */
   collectGarbage(): Promise<void>;
   wasmHeap(): Promise<number>;
+  /** Whether a DevTools client is attached yet (latency is measured before it is). */
+  debuggerAttached(): boolean;
+  /** CPU time (user + system, ms) the workerd process has used so far: the isolate plus workerd's HTTP handling. */
+  cpuMs(): number;
   stop(): Promise<void>;
+}
+
+/** User + system CPU (ms) of the processes named `name` under `pid` (Linux /proc; 10 ms resolution). */
+export function groupCpuMs(pid: number, name: string): number {
+  const ticksPerSecond = 100; // USER_HZ on Linux
+  let total = 0;
+  const visit = (p: number) => {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) === name) total += Number(fields[11]) + Number(fields[12]);
+      // A child is listed under the thread that forked it.
+      for (const task of readdirSync(`/proc/${p}/task`)) {
+        const children = readFileSync(`/proc/${p}/task/${task}/children`, 'utf8').trim();
+        for (const c of children ? children.split(' ').map(Number) : []) visit(c);
+      }
+    } catch {
+      // the process (or one of its threads) exited meanwhile
+    }
+  };
+  visit(pid);
+  return (total * 1000) / ticksPerSecond;
 }
 
 export async function startWorker(modelDir: string, vars: string[] = []): Promise<RunningWorker> {
@@ -46,24 +73,35 @@ export async function startWorker(modelDir: string, vars: string[] = []): Promis
     }
     await new Promise((r) => setTimeout(r, 300));
   }
-  const targets = (await (await fetch(`http://127.0.0.1:${inspectorPort}/json`)).json()) as Array<{ webSocketDebuggerUrl: string; title?: string }>;
-  const target = targets.find((t) => t.webSocketDebuggerUrl) ?? targets[0]!;
-  const ws = new WebSocket(target.webSocketDebuggerUrl);
-  await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+  // The DevTools connection opens on the first heap reading, never before: wrangler's inspector proxy sends
+  // Debugger.enable when a client attaches, and V8 then runs the isolate's wasm as slow debug code (FIELD-NOTES).
+  // So everything measured before the first jsHeap()/collectGarbage() runs as production does.
+  let ws: WebSocket | null = null;
+  const connect = async (): Promise<WebSocket> => {
+    if (ws) return ws;
+    const targets = (await (await fetch(`http://127.0.0.1:${inspectorPort}/json`)).json()) as Array<{ webSocketDebuggerUrl: string; title?: string }>;
+    const target = targets.find((t) => t.webSocketDebuggerUrl) ?? targets[0]!;
+    const socket = new WebSocket(target.webSocketDebuggerUrl);
+    await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+    ws = socket;
+    return socket;
+  };
   let id = 0;
-  const call = (method: string) =>
-    new Promise<any>((resolve) => {
+  const call = async (method: string) => {
+    const socket = await connect();
+    return new Promise<any>((resolve) => {
       const mine = ++id;
       const onMessage = (data: WebSocket.RawData) => {
         const msg = JSON.parse(String(data));
         if (msg.id === mine) {
-          ws.off('message', onMessage);
+          socket.off('message', onMessage);
           resolve(msg.result);
         }
       };
-      ws.on('message', onMessage);
-      ws.send(JSON.stringify({ id: mine, method }));
+      socket.on('message', onMessage);
+      socket.send(JSON.stringify({ id: mine, method }));
     });
+  };
   return {
     base,
     async jsHeap() {
@@ -75,11 +113,13 @@ export async function startWorker(modelDir: string, vars: string[] = []): Promis
       const timeout = new Promise((resolve) => setTimeout(resolve, 5000));
       await Promise.race([call('HeapProfiler.enable').then(() => call('HeapProfiler.collectGarbage')), timeout]);
     },
+    debuggerAttached: () => ws !== null,
+    cpuMs: () => groupCpuMs(child.pid!, 'workerd'),
     async wasmHeap() {
       return ((await (await fetch(`${base}/debug/memory`)).json()) as { wasm_heap_bytes: number }).wasm_heap_bytes;
     },
     async stop() {
-      ws.close();
+      ws?.close();
       if (child.pid) process.kill(-child.pid, 'SIGINT');
       await new Promise((r) => setTimeout(r, 800));
       killGroup();

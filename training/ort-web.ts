@@ -11,7 +11,7 @@
 import * as ort from 'onnxruntime-web/wasm';
 import { ConfigSchema } from '../src/config.js';
 import { ortSessionOptions, type SessionOptions } from '../src/ort/session-options.js';
-import type { NodeSession } from './ort-node.js';
+import { wrapSession, type NodeSession } from './ort-session.js';
 
 /** The options a Worker deployed with the default vars creates its session with. */
 export const WORKER_SESSION_OPTIONS: SessionOptions = { prepack: ConfigSchema.parse({}).ORT_PREPACK === '1' };
@@ -26,17 +26,5 @@ function configureEnv(): void {
 export async function createWasmSession(model: Uint8Array, options: SessionOptions = WORKER_SESSION_OPTIONS): Promise<NodeSession> {
   configureEnv();
   const session = await ort.InferenceSession.create(model, ortSessionOptions(options));
-  const inputName = session.inputNames[0]!;
-  return {
-    inputNames: session.inputNames,
-    outputNames: session.outputNames,
-    async run(input, dims, outputs) {
-      const feeds = { [inputName]: new ort.Tensor('float32', input, dims) };
-      const result = outputs ? await session.run(feeds, outputs) : await session.run(feeds);
-      const copied = Object.fromEntries(Object.entries(result).map(([k, v]) => [k, { data: Float32Array.from(v.data as Float32Array), dims: v.dims }]));
-      for (const t of Object.values(result)) t.dispose();
-      return copied;
-    },
-    release: () => session.release(),
-  };
+  return wrapSession(session, (data, dims) => new ort.Tensor('float32', data, dims));
 }

@@ -21,9 +21,18 @@ export async function readManifest(bucket: R2Bucket): Promise<Manifest> {
   }
 }
 
+/** Where a model load's time went (ms), for the bench's cold-start split (workerd's clock moves at I/O only). */
+export interface LoadTimings {
+  manifest_ms?: number;
+  r2_read_ms?: number;
+  sha256_ms?: number;
+  session_create_ms?: number;
+}
+
 /** The model's bytes, checked against the manifest's size and sha256 before anyone uses them. */
-export async function readVerifiedModel(bucket: R2Bucket, manifest: Manifest): Promise<Uint8Array> {
+export async function readVerifiedModel(bucket: R2Bucket, manifest: Manifest, timings: LoadTimings = {}): Promise<Uint8Array> {
   const key = modelKey(manifest);
+  const started = performance.now();
   const object = await bucket.get(key);
   if (!object) throw new ModelUnavailableError('model_object_missing', `the manifest names ${key}, which is not in the MODELS bucket`);
   if (object.size !== manifest.bytes) {
@@ -31,7 +40,10 @@ export async function readVerifiedModel(bucket: R2Bucket, manifest: Manifest): P
     throw new ModelUnavailableError('model_integrity_failed', `${key} is ${object.size} bytes; the manifest says ${manifest.bytes}`);
   }
   const bytes = new Uint8Array(await object.arrayBuffer());
+  const read = performance.now();
+  timings.r2_read_ms = read - started;
   const digest = await sha256Hex(bytes);
+  timings.sha256_ms = performance.now() - read;
   if (digest !== manifest.sha256) throw new ModelUnavailableError('model_integrity_failed', `${key} has sha256 ${digest}; the manifest says ${manifest.sha256}`);
   return bytes;
 }

@@ -64,9 +64,12 @@ describe('POST /predict', () => {
     await resetRegistry();
     const responses = await Promise.all(Array.from({ length: 4 }, () => SELF.fetch('http://worker/predict', { method: 'POST', body: jpeg })));
     expect(responses.map((r: Response) => r.status)).toEqual([200, 200, 200, 200]);
-    const memory = (await (await SELF.fetch('http://worker/debug/memory')).json()) as { sessionsCreated: number; wasm_heap_bytes: number };
+    const memory = (await (await SELF.fetch('http://worker/debug/memory')).json()) as { sessionsCreated: number; wasm_heap_bytes: number; lastLoad: Record<string, number> };
     expect(memory.sessionsCreated).toBe(1);
     expect(memory.wasm_heap_bytes).toBeGreaterThan(16 * 2 ** 20);
+    // Where the load went, for the bench's cold-start split.
+    expect(Object.keys(memory.lastLoad).sort()).toEqual(['manifest_ms', 'r2_read_ms', 'session_create_ms', 'sha256_ms']);
+    for (const ms of Object.values(memory.lastLoad)) expect(ms).toBeGreaterThanOrEqual(0);
   });
 });
 
