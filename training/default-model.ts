@@ -16,6 +16,7 @@ import { writeSvgShapes } from './data/svg-shapes.js';
 import { writeShapesDataset } from './data/write-shapes.js';
 import { agreement, FP32_ENGINE, INT8_ENGINE, predictAll } from './evaluate.js';
 import { readJson, sha256OfBytes, writeFileAtomic, writeJsonAtomic } from './files.js';
+import { writeExternalDataForm } from './external-data-files.js';
 import { buildManifest } from './manifest-writer.js';
 import { exportToOnnx } from './onnx/export.js';
 import { decodeModel, encodeModel, type ModelProto } from './onnx/proto.js';
@@ -94,11 +95,12 @@ export const svgSetSeed = (recipe: DefaultModelRecipe) => recipe.seed + 1;
 /** Bump when the build's code changes in a way that changes its trained weights or model files. */
 const BUILD_REVISION = 3;
 /**
- * Bump when the evaluation changes what the manifest reports but not the model: the next build re-evaluates from
- * the cached training run instead of training again. 1: int8 figures from the Worker's wasm engine (they came
- * from native onnxruntime, whose int8 results differ by CPU).
+ * Bump when what the build makes of a trained model changes (its evaluation, the files it writes) but not the
+ * training: the next build redoes that from the cached training run instead of training again.
+ * 1: int8 figures from the Worker's wasm engine (they came from native onnxruntime, whose int8 results differ by
+ * CPU). 2: the external-data form the Worker loads, beside each int8 file.
  */
-const EVALUATION_REVISION = 1;
+const OUTPUT_REVISION = 2;
 
 export interface BuildOptions {
   out: string;
@@ -195,7 +197,7 @@ const CACHE_KEEP = 4;
 export async function buildDefaultModel(options: BuildOptions): Promise<void> {
   const recipe = options.fast ? FAST_RECIPE : FULL_RECIPE;
   const cacheKey = sha256OfBytes(new TextEncoder().encode(JSON.stringify({ recipe, BUILD_REVISION, bench: options.bench }))).slice(0, 16);
-  const key = sha256OfBytes(new TextEncoder().encode(JSON.stringify({ cacheKey, EVALUATION_REVISION })));
+  const key = sha256OfBytes(new TextEncoder().encode(JSON.stringify({ cacheKey, OUTPUT_REVISION })));
   const { out, log } = options;
   if (!options.force && (await stampIsCurrent(out, key))) {
     log(`model: ${out}/ is up to date (${recipe.name}@${recipe.version})`);
@@ -266,6 +268,7 @@ export async function buildDefaultModel(options: BuildOptions): Promise<void> {
   const fp32Sha = sha256OfBytes(fp32Bytes);
   await writeFileAtomic(join(out, int8File), int8Bytes);
   await copyFile(fp32Path, join(out, fp32File));
+  const externalData = await writeExternalDataForm(out, int8File, int8Bytes);
   const manifest = buildManifest({
     name: recipe.name,
     version: recipe.version,
@@ -277,9 +280,15 @@ export async function buildDefaultModel(options: BuildOptions): Promise<void> {
     quantization: summary,
     metrics,
     reference: { file: fp32File, sha256: fp32Sha, bytes: fp32Bytes.byteLength },
+    externalData,
   });
   await writeJsonAtomic(join(out, 'manifest.json'), manifest);
-  const files: Record<string, string> = { [int8File]: int8Sha, 'manifest.json': sha256OfBytes(await readFile(join(out, 'manifest.json'))) };
+  const files: Record<string, string> = {
+    [int8File]: int8Sha,
+    [externalData.graph.file]: externalData.graph.sha256,
+    [externalData.weights.file]: externalData.weights.sha256,
+    'manifest.json': sha256OfBytes(await readFile(join(out, 'manifest.json'))),
+  };
 
   if (options.bench) {
     const size = recipe.benchInputSize;
@@ -294,6 +303,7 @@ export async function buildDefaultModel(options: BuildOptions): Promise<void> {
     const benchFile = `resnet50-${size}-int8.onnx`;
     await writeFileAtomic(join(benchDir, benchFile), benchBytes);
     await writeFileAtomic(join(benchDir, `resnet50-${size}-fp32.onnx`), benchFp32Bytes);
+    const benchExternal = await writeExternalDataForm(benchDir, benchFile, benchBytes);
     const benchManifest = buildManifest({
       name: `resnet50-${size}-bench`,
       version: recipe.version,
@@ -305,9 +315,11 @@ export async function buildDefaultModel(options: BuildOptions): Promise<void> {
       quantization: bench.summary,
       metrics: { note: 'benchmark model: the default model weights at 224×224 input' },
       reference: { file: `resnet50-${size}-fp32.onnx`, sha256: sha256OfBytes(benchFp32Bytes), bytes: benchFp32Bytes.byteLength },
+      externalData: benchExternal,
     });
     await writeJsonAtomic(join(benchDir, 'manifest.json'), benchManifest);
     files[`bench/${benchFile}`] = benchManifest.sha256;
+    for (const ref of [benchExternal.graph, benchExternal.weights]) files[`bench/${ref.file}`] = ref.sha256;
   }
   await writeJsonAtomic(join(out, '.build.json'), { key, files } satisfies Stamp);
   const pruned = await pruneCache(CACHE_ROOT, cacheKey, CACHE_KEEP);

@@ -17,6 +17,8 @@ export interface ManifestInput {
   inputName?: string;
   outputName?: string;
   reference?: Manifest['reference'];
+  /** The split form the Worker loads (training/onnx/external-data.ts). */
+  externalData?: Manifest['externalData'];
 }
 
 export function buildManifest(m: ManifestInput): Manifest {
@@ -42,5 +44,6 @@ export function buildManifest(m: ManifestInput): Manifest {
     },
     metrics: m.metrics,
     ...(m.reference ? { reference: m.reference } : {}),
+    ...(m.externalData ? { externalData: m.externalData } : {}),
   });
 }

@@ -10,7 +10,7 @@
  */
 import * as ort from 'onnxruntime-web/wasm';
 import { ConfigSchema } from '../src/config.js';
-import { ortSessionOptions, type SessionOptions } from '../src/ort/session-options.js';
+import { ortSessionOptions, type ExternalData, type SessionOptions } from '../src/ort/session-options.js';
 import { wrapSession, type NodeSession } from './ort-session.js';
 
 /** The options a Worker deployed with the default vars creates its session with. */
@@ -23,8 +23,8 @@ function configureEnv(): void {
 }
 
 /** An ORT-web wasm session (1 thread) with the same interface as the native one. */
-export async function createWasmSession(model: Uint8Array, options: SessionOptions = WORKER_SESSION_OPTIONS): Promise<NodeSession> {
+export async function createWasmSession(model: Uint8Array, options: SessionOptions = WORKER_SESSION_OPTIONS, externalData?: ExternalData): Promise<NodeSession> {
   configureEnv();
-  const session = await ort.InferenceSession.create(model, ortSessionOptions(options));
+  const session = await ort.InferenceSession.create(model, ortSessionOptions(options, externalData));
   return wrapSession(session, (data, dims) => new ort.Tensor('float32', data, dims));
 }

@@ -7,6 +7,9 @@ export const MANIFEST_SCHEMA_VERSION = 1;
 const Sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'a lowercase hex sha256');
 /** A plain file name inside the model folder (no paths: the manifest cannot point outside it). */
 const FileName = z.string().regex(/^[A-Za-z0-9._-]+$/, 'a file name without directories');
+/** A file of the model folder, with what it must hash to. */
+const FileRef = z.object({ file: FileName, sha256: Sha256, bytes: z.number().int().positive() });
+export type FileRef = z.infer<typeof FileRef>;
 
 export const ManifestSchema = z.object({
   schemaVersion: z.literal(MANIFEST_SCHEMA_VERSION),
@@ -43,7 +46,13 @@ export const ManifestSchema = z.object({
   /** Evaluation the model was built with (top-1 of both precisions, agreement, on which data). */
   metrics: z.record(z.string(), z.union([z.number(), z.string()])),
   /** The float model it was quantized from, when published alongside. */
-  reference: z.object({ file: FileName, sha256: Sha256, bytes: z.number().int().positive() }).optional(),
+  reference: FileRef.optional(),
+  /**
+   * The form the Worker loads, when present: `file`'s graph with its weights in an ONNX external-data file
+   * (`graph` names `weights.file` as their location). Same numbers as `file`, a smaller wasm heap. Manifests
+   * without it load `file` itself.
+   */
+  externalData: z.object({ graph: FileRef, weights: FileRef }).optional(),
 });
 export type Manifest = z.infer<typeof ManifestSchema>;
 
@@ -51,6 +60,8 @@ export type Manifest = z.infer<typeof ManifestSchema>;
 export const MANIFEST_KEY = 'manifest.json';
 /** …and each model sits under its content address, so publishing never overwrites a served object. */
 export const modelKey = (manifest: Pick<Manifest, 'sha256'>) => `models/${manifest.sha256}.onnx`;
+/** The R2 key of an external-data weights file (content-addressed like the models). */
+export const weightsKey = (ref: Pick<FileRef, 'sha256'>) => `models/${ref.sha256}.weights`;
 
 /** Parses and validates manifest JSON; the error lists every bad field. */
 export function parseManifest(json: unknown): Manifest {

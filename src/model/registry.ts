@@ -5,7 +5,7 @@
  */
 import type { Manifest } from '../core/manifest.js';
 import { createSession, type OrtSession } from '../ort/workerd.js';
-import { ModelUnavailableError, readManifest, readVerifiedModel, releaseModelBytes, type LoadTimings } from './store.js';
+import { ModelUnavailableError, readManifest, readVerifiedModel, releaseModelBytes, type LoadTimings, type ModelFiles } from './store.js';
 
 export interface LoadedModel {
   manifest: Manifest;
@@ -43,9 +43,9 @@ async function load(bucket: R2Bucket, options: RegistryOptions): Promise<LoadedM
   }
   state.checkedAt = Date.now();
   if (previous && previous.manifest.sha256 === manifest.sha256) return previous;
-  let bytes: Uint8Array | null;
+  let files: ModelFiles | null;
   try {
-    bytes = await readVerifiedModel(bucket, manifest, timings);
+    files = await readVerifiedModel(bucket, manifest, timings);
   } catch (e) {
     if (previous) return keep(previous, e);
     throw e;
@@ -55,7 +55,7 @@ async function load(bucket: R2Bucket, options: RegistryOptions): Promise<LoadedM
   state.current = null;
   try {
     const creating = performance.now();
-    const session = await createSession(bytes, { prepack: options.prepack });
+    const session = await createSession(files.model, { prepack: options.prepack }, files.externalData);
     timings.session_create_ms = performance.now() - creating;
     state.lastLoad = timings;
     state.sessionsCreated++;
@@ -64,9 +64,10 @@ async function load(bucket: R2Bucket, options: RegistryOptions): Promise<LoadedM
   } catch (e) {
     throw new ModelUnavailableError('model_session_failed', `onnxruntime could not load ${manifest.name}@${manifest.version}: ${e instanceof Error ? e.message : String(e)}`);
   } finally {
-    // ORT holds its own copy in the wasm heap now: give the JS copy back at once, not at the next GC.
-    releaseModelBytes(bytes);
-    bytes = null;
+    // ORT holds its own copy in the wasm heap now: give the JS copies back at once, not at the next GC.
+    releaseModelBytes(files.model);
+    if (files.externalData) releaseModelBytes(files.externalData.data);
+    files = null;
   }
 }
 

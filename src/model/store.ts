@@ -3,10 +3,10 @@
  * content-addressed key, so publishing (object first, manifest last) never exposes a half-written model.
  */
 import { CodedError } from '../core/coded-error.js';
-import { MANIFEST_KEY, modelKey, parseManifest, type Manifest } from '../core/manifest.js';
+import { MANIFEST_KEY, modelKey, parseManifest, weightsKey, type Manifest } from '../core/manifest.js';
 import { sha256Hex } from '../core/sha256.js';
 
-export { MANIFEST_KEY, modelKey };
+export { MANIFEST_KEY, modelKey, weightsKey };
 
 /** Why no model can be served; the HTTP layer answers 503 with this code. */
 export class ModelUnavailableError extends CodedError {}
@@ -29,23 +29,41 @@ export interface LoadTimings {
   session_create_ms?: number;
 }
 
-/** The model's bytes, checked against the manifest's size and sha256 before anyone uses them. */
-export async function readVerifiedModel(bucket: R2Bucket, manifest: Manifest, timings: LoadTimings = {}): Promise<Uint8Array> {
-  const key = modelKey(manifest);
+/** What onnxruntime loads: the model file, and its weights when the manifest names an external-data form. */
+export interface ModelFiles {
+  model: Uint8Array;
+  /** `path` is the location the graph names the weights by. */
+  externalData?: { path: string; data: Uint8Array };
+}
+
+/** One R2 object's bytes, checked against its size and sha256 before anyone uses them. */
+async function readVerified(bucket: R2Bucket, key: string, ref: { sha256: string; bytes: number }, timings: LoadTimings): Promise<Uint8Array> {
   const started = performance.now();
   const object = await bucket.get(key);
   if (!object) throw new ModelUnavailableError('model_object_missing', `the manifest names ${key}, which is not in the MODELS bucket`);
-  if (object.size !== manifest.bytes) {
+  if (object.size !== ref.bytes) {
     await object.body.cancel();
-    throw new ModelUnavailableError('model_integrity_failed', `${key} is ${object.size} bytes; the manifest says ${manifest.bytes}`);
+    throw new ModelUnavailableError('model_integrity_failed', `${key} is ${object.size} bytes; the manifest says ${ref.bytes}`);
   }
   const bytes = new Uint8Array(await object.arrayBuffer());
   const read = performance.now();
-  timings.r2_read_ms = read - started;
+  timings.r2_read_ms = (timings.r2_read_ms ?? 0) + (read - started);
   const digest = await sha256Hex(bytes);
-  timings.sha256_ms = performance.now() - read;
-  if (digest !== manifest.sha256) throw new ModelUnavailableError('model_integrity_failed', `${key} has sha256 ${digest}; the manifest says ${manifest.sha256}`);
+  timings.sha256_ms = (timings.sha256_ms ?? 0) + (performance.now() - read);
+  if (digest !== ref.sha256) throw new ModelUnavailableError('model_integrity_failed', `${key} has sha256 ${digest}; the manifest says ${ref.sha256}`);
   return bytes;
+}
+
+/**
+ * The files the manifest names, each verified: the external-data form (graph + weights: a smaller wasm heap)
+ * when the manifest has one, else the model file itself (manifests written before that form existed).
+ */
+export async function readVerifiedModel(bucket: R2Bucket, manifest: Manifest, timings: LoadTimings = {}): Promise<ModelFiles> {
+  const split = manifest.externalData;
+  if (!split) return { model: await readVerified(bucket, modelKey(manifest), manifest, timings) };
+  const data = await readVerified(bucket, weightsKey(split.weights), split.weights, timings);
+  const model = await readVerified(bucket, modelKey(split.graph), split.graph, timings);
+  return { model, externalData: { path: split.weights.file, data } };
 }
 
 /**

@@ -10,10 +10,17 @@ export interface SessionOptions {
   prepack: boolean;
 }
 
-export function ortSessionOptions(options: SessionOptions): InferenceSession.SessionOptions {
+/** An ONNX external-data file in memory: `path` is the location the graph names it by. */
+export interface ExternalData {
+  path: string;
+  data: Uint8Array;
+}
+
+export function ortSessionOptions(options: SessionOptions, externalData?: ExternalData): InferenceSession.SessionOptions {
   return {
     executionProviders: ['wasm'],
     graphOptimizationLevel: 'all',
     extra: options.prepack ? {} : { session: { disable_prepacking: '1' } },
+    ...(externalData ? { externalData: [externalData] } : {}),
   };
 }

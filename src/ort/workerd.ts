@@ -8,7 +8,7 @@
  */
 import * as ort from 'onnxruntime-web/wasm';
 import ortWasm from 'onnxruntime-web/ort-wasm-simd-threaded.wasm';
-import { ortSessionOptions, type SessionOptions } from './session-options.js';
+import { ortSessionOptions, type ExternalData, type SessionOptions } from './session-options.js';
 
 /** The smallest valid wasm module ("\0asm", version 1): the marker for "use the precompiled engine". */
 const PLACEHOLDER = Uint8Array.of(0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00);
@@ -74,14 +74,14 @@ function configureEnv(): void {
  * before this split, 77.6 MB after (one run each; right after session creation the 25 MB are still there,
  * so V8 releases them lazily).
  */
-function createOrtSession(model: Uint8Array, options: SessionOptions): Promise<ort.InferenceSession> {
+function createOrtSession(model: Uint8Array, options: SessionOptions, externalData?: ExternalData): Promise<ort.InferenceSession> {
   configureEnv();
-  return withPrecompiledEngine(() => ort.InferenceSession.create(model, ortSessionOptions(options)));
+  return withPrecompiledEngine(() => ort.InferenceSession.create(model, ortSessionOptions(options, externalData)));
 }
 
-/** Creates an ORT session from model bytes (the engine starts on the first call). */
-export async function createSession(model: Uint8Array, options: SessionOptions): Promise<OrtSession> {
-  const session = await createOrtSession(model, options);
+/** Creates an ORT session from model bytes, and its external data if any (the engine starts on the first call). */
+export async function createSession(model: Uint8Array, options: SessionOptions, externalData?: ExternalData): Promise<OrtSession> {
+  const session = await createOrtSession(model, options, externalData);
   const inputName = session.inputNames[0]!;
   const outputName = session.outputNames[0]!;
   let queue: Promise<unknown> = Promise.resolve();

@@ -1,22 +1,42 @@
 /** Helpers for tests inside workerd: publish the test model into the MODELS bucket as `publish` does. */
 import { env } from 'cloudflare:test';
 import { inject } from 'vitest';
-import { parseManifest, type Manifest } from '../../src/core/manifest.js';
-import { MANIFEST_KEY, modelKey } from '../../src/core/manifest.js';
+import { MANIFEST_KEY, modelKey, parseManifest, weightsKey, type Manifest } from '../../src/core/manifest.js';
 
-export async function fetchTestModel(): Promise<{ manifest: Manifest; bytes: Uint8Array }> {
-  const base = inject('modelBaseUrl');
-  const manifest = parseManifest(await (await fetch(`${base}/manifest.json`)).json());
-  const bytes = new Uint8Array(await (await fetch(`${base}/${manifest.file}`)).arrayBuffer());
-  return { manifest, bytes };
+export interface TestModel {
+  manifest: Manifest;
+  /** The self-contained model file. */
+  bytes: Uint8Array;
+  /** The external-data form (graph + weights) when the manifest names one. */
+  split?: { graph: Uint8Array; weights: Uint8Array };
 }
 
-/** Content-addressed object first, manifest last (what `pipeline publish` does). */
-export async function publishTestModel(model?: { manifest: Manifest; bytes: Uint8Array }): Promise<Manifest> {
-  const { manifest, bytes } = model ?? (await fetchTestModel());
-  await env.MODELS.put(modelKey(manifest), bytes);
-  await env.MODELS.put(MANIFEST_KEY, JSON.stringify(manifest));
-  return manifest;
+const get = async (path: string) => new Uint8Array(await (await fetch(`${inject('modelBaseUrl')}/${path}`)).arrayBuffer());
+
+export async function fetchTestModel(): Promise<TestModel> {
+  const manifest = parseManifest(await (await fetch(`${inject('modelBaseUrl')}/manifest.json`)).json());
+  const bytes = await get(manifest.file);
+  const split = manifest.externalData && { graph: await get(manifest.externalData.graph.file), weights: await get(manifest.externalData.weights.file) };
+  return { manifest, bytes, ...(split ? { split } : {}) };
+}
+
+/** The same manifest as written before the external-data form existed: the Worker loads `file` itself. */
+export function withoutExternalData(manifest: Manifest): Manifest {
+  const { externalData: _split, ...plain } = manifest;
+  return plain;
+}
+
+/** Content-addressed objects first, manifest last (what `pipeline publish` does). */
+export async function publishTestModel(model?: TestModel, manifest?: Manifest): Promise<Manifest> {
+  const m = model ?? (await fetchTestModel());
+  const published = manifest ?? m.manifest;
+  if (m.split && m.manifest.externalData) {
+    await env.MODELS.put(weightsKey(m.manifest.externalData.weights), m.split.weights);
+    await env.MODELS.put(modelKey(m.manifest.externalData.graph), m.split.graph);
+  }
+  await env.MODELS.put(modelKey(m.manifest), m.bytes);
+  await env.MODELS.put(MANIFEST_KEY, JSON.stringify(published));
+  return published;
 }
 
 export async function fetchFixture(path: string): Promise<Uint8Array> {

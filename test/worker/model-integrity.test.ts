@@ -1,16 +1,19 @@
 /** A model that does not match its manifest is never served; a bad new manifest never evicts a good session. */
 import { env, SELF } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { MANIFEST_KEY, modelKey, type Manifest } from '../../src/core/manifest.js';
+import { MANIFEST_KEY, modelKey, weightsKey, type Manifest } from '../../src/core/manifest.js';
 import { resetRegistry } from '../../src/model/registry.js';
 import { releaseModelBytes } from '../../src/model/store.js';
-import { fetchFixture, fetchTestModel, publishTestModel } from './helpers.js';
+import { fetchFixture, fetchTestModel, publishTestModel, withoutExternalData, type TestModel } from './helpers.js';
 
-let good: { manifest: Manifest; bytes: Uint8Array };
+let good: TestModel;
+/** The manifest without the external-data form: the Worker reads the model file itself. */
+let plain: Manifest;
 let jpeg: Uint8Array;
 
 beforeAll(async () => {
   good = await fetchTestModel();
+  plain = withoutExternalData(good.manifest);
   jpeg = await fetchFixture('fixtures/circle.jpg');
 });
 
@@ -22,8 +25,8 @@ describe('model integrity', () => {
     await resetRegistry();
     const tampered = Uint8Array.from(good.bytes);
     tampered[tampered.length - 10]! ^= 0xff;
-    await env.MODELS.put(modelKey(good.manifest), tampered);
-    await env.MODELS.put(MANIFEST_KEY, JSON.stringify(good.manifest));
+    await env.MODELS.put(modelKey(plain), tampered);
+    await env.MODELS.put(MANIFEST_KEY, JSON.stringify(plain));
     const res = await predict();
     expect(res.status).toBe(503);
     expect(await code(res)).toBe('model_integrity_failed');
@@ -33,19 +36,36 @@ describe('model integrity', () => {
 
   it('refuses a size mismatch and a missing object', async () => {
     await resetRegistry();
-    await env.MODELS.put(modelKey(good.manifest), good.bytes.subarray(0, 1000));
+    await env.MODELS.put(MANIFEST_KEY, JSON.stringify(plain));
+    await env.MODELS.put(modelKey(plain), good.bytes.subarray(0, 1000));
     expect(await code(await predict())).toBe('model_integrity_failed');
-    await env.MODELS.delete(modelKey(good.manifest));
+    await env.MODELS.delete(modelKey(plain));
     expect(await code(await predict())).toBe('model_object_missing');
     await env.MODELS.put(MANIFEST_KEY, '{"not": "a manifest"}');
     expect(await code(await predict())).toBe('model_manifest_invalid');
+  });
+
+  it('checks the external-data form too: tampered weights, a missing graph', async () => {
+    const split = good.manifest.externalData!;
+    expect(split, 'the test model has an external-data form').toBeDefined();
+    await resetRegistry();
+    await publishTestModel(good);
+    const tampered = Uint8Array.from(good.split!.weights);
+    tampered[123]! ^= 0x01;
+    await env.MODELS.put(weightsKey(split.weights), tampered);
+    expect(await code(await predict())).toBe('model_integrity_failed');
+    await resetRegistry();
+    await publishTestModel(good);
+    await env.MODELS.delete(modelKey(split.graph));
+    expect(await code(await predict())).toBe('model_object_missing');
+    await publishTestModel(good);
   });
 
   it('keeps serving the previous good session when a new manifest points at a broken model', async () => {
     await resetRegistry();
     await publishTestModel(good);
     expect((await predict()).status).toBe(200);
-    const broken: Manifest = { ...good.manifest, version: 'broken', sha256: 'f'.repeat(64) };
+    const broken: Manifest = { ...plain, version: 'broken', sha256: 'f'.repeat(64) };
     await env.MODELS.put(modelKey(broken), good.bytes); // bytes whose hash is not 'fff…'
     await env.MODELS.put(MANIFEST_KEY, JSON.stringify(broken));
     const res = await predict();
@@ -62,5 +82,23 @@ describe('model integrity', () => {
     const view = shared.subarray(16);
     expect(releaseModelBytes(view)).toBe(false);
     expect(shared.byteLength).toBe(1024);
+  });
+});
+
+describe('the external-data form', () => {
+  it('gives the same probabilities as the model file itself, which a manifest of the earlier format still loads', async () => {
+    const scores = async () => ((await (await predict()).json()) as { top: Array<{ index: number; score: number }> }).top.sort((a, b) => a.index - b.index);
+    await resetRegistry();
+    await publishTestModel(good);
+    const split = await scores();
+    const load = ((await (await SELF.fetch('http://worker/debug/memory')).json()) as { loaded: string }).loaded;
+    expect(load).toBe(good.manifest.sha256);
+    await resetRegistry();
+    await publishTestModel(good, plain);
+    const whole = await scores();
+    expect(whole).toHaveLength(good.manifest.labels.length);
+    for (const [i, s] of whole.entries()) expect(Math.abs(s.score - split[i]!.score)).toBeLessThanOrEqual(1e-6);
+    await resetRegistry();
+    await publishTestModel(good);
   });
 });

@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { MANIFEST_KEY, modelKey, parseManifest, type Manifest } from '../../src/core/manifest.js';
+import { MANIFEST_KEY, modelKey, parseManifest, weightsKey, type Manifest } from '../../src/core/manifest.js';
 import { sha256OfBytes } from '../files.js';
 
 export interface PublishOptions {
@@ -45,17 +45,31 @@ function wrangler(args: string[], log: (s: string) => void): Promise<void> {
   }).then(() => log(`  wrangler ${args.slice(0, 4).join(' ')}`));
 }
 
-/** Verifies the folder (manifest schema, model size and sha256), then uploads model first, manifest last. */
+/** The folder's file must be what the manifest says (size and sha256), or nothing is published. */
+async function verifiedPath(dir: string, ref: { file: string; bytes: number; sha256: string }): Promise<string> {
+  const path = join(dir, ref.file);
+  const bytes = new Uint8Array(await readFile(path));
+  if (bytes.byteLength !== ref.bytes || sha256OfBytes(bytes) !== ref.sha256) throw new Error(`${path} does not match its manifest (size or sha256): refusing to publish`);
+  return path;
+}
+
+/**
+ * Verifies the folder (manifest schema, every file's size and sha256), then uploads the objects first (the
+ * external-data form the Worker loads, and the model file itself, which Workers older than that form read) and
+ * the manifest last.
+ */
 export async function publishModel(o: PublishOptions): Promise<Manifest> {
   const manifest = parseManifest(JSON.parse(await readFile(join(o.modelDir, 'manifest.json'), 'utf8')));
-  const bytes = new Uint8Array(await readFile(join(o.modelDir, manifest.file)));
-  if (bytes.byteLength !== manifest.bytes || sha256OfBytes(bytes) !== manifest.sha256) {
-    throw new Error(`${join(o.modelDir, manifest.file)} does not match its manifest (size or sha256): refusing to publish`);
+  const objects: Array<[key: string, path: string]> = [];
+  if (manifest.externalData) {
+    objects.push([weightsKey(manifest.externalData.weights), await verifiedPath(o.modelDir, manifest.externalData.weights)]);
+    objects.push([modelKey(manifest.externalData.graph), await verifiedPath(o.modelDir, manifest.externalData.graph)]);
   }
+  objects.push([modelKey(manifest), await verifiedPath(o.modelDir, manifest)]);
   const bucket = o.bucket ?? (await bucketFromWranglerToml());
   const where = o.remote ? ['--remote'] : ['--local', ...(o.persistTo ? ['--persist-to', o.persistTo] : [])];
   o.log(`publishing ${manifest.name}@${manifest.version} (${manifest.sha256.slice(0, 12)}…) to ${o.remote ? 'R2' : 'local R2'} bucket ${bucket}`);
-  await wrangler(['r2', 'object', 'put', `${bucket}/${modelKey(manifest)}`, '--file', join(o.modelDir, manifest.file), '--content-type', 'application/octet-stream', ...where], o.log);
+  for (const [key, path] of objects) await wrangler(['r2', 'object', 'put', `${bucket}/${key}`, '--file', path, '--content-type', 'application/octet-stream', ...where], o.log);
   await wrangler(['r2', 'object', 'put', `${bucket}/${MANIFEST_KEY}`, '--file', join(o.modelDir, 'manifest.json'), '--content-type', 'application/json', ...where], o.log);
   return manifest;
 }

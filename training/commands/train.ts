@@ -14,6 +14,7 @@ import { loadImageTensors, type LoadedSet } from '../data/load.js';
 import { seededRandom } from '../data/random.js';
 import { agreement, FP32_ENGINE, INT8_ENGINE, predictAll } from '../evaluate.js';
 import { sha256OfBytes, writeFileAtomic, writeJsonAtomic } from '../files.js';
+import { writeExternalDataForm } from '../external-data-files.js';
 import { buildManifest } from '../manifest-writer.js';
 import { classificationMetrics } from '../metrics.js';
 import type { CalibrationMethod } from '../onnx/calibrate.js';
@@ -328,6 +329,7 @@ async function finish(o: TrainOptions, model: tf.LayersModel, spec: PreprocessSp
     quantization: summary,
     metrics: { val_count: metrics.count, val_top1_int8: metrics.accuracy, val_top1_fp32: metrics.accuracy_fp32, val_agreement: metrics.agreement_fp32_int8, val_macro_f1: metrics.macro_f1 },
     reference: { file: 'model-fp32.onnx', sha256: sha256OfBytes(fp32Bytes), bytes: fp32Bytes.byteLength },
+    externalData: await writeExternalDataForm(o.out, 'model-int8.onnx', int8Bytes),
   });
   await writeJsonAtomic(join(o.out, 'manifest.json'), manifest);
 
