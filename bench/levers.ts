@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-web';
 import { parseManifest } from '../src/core/manifest.js';
 import { ortSessionOptions } from '../src/ort/session-options.js';
+import { WORKER_SESSION_OPTIONS } from '../training/ort-web.js';
 
 const arg = (name: string) => {
   const i = process.argv.indexOf(name);
@@ -27,10 +28,10 @@ interface Lever {
   options: ort.InferenceSession.SessionOptions;
 }
 
-const worker = ortSessionOptions({ prepack: false });
+const worker = ortSessionOptions(WORKER_SESSION_OPTIONS);
 const levers: Lever[] = [
-  { name: 'worker settings (all optimisations, no prepacking)', options: worker },
-  { name: 'weight prepacking on (ORT_PREPACK=1)', options: ortSessionOptions({ prepack: true }) },
+  { name: `worker settings (all optimisations, prepacking ${WORKER_SESSION_OPTIONS.prepack ? 'on' : 'off'})`, options: worker },
+  { name: `weight prepacking ${WORKER_SESSION_OPTIONS.prepack ? 'off (ORT_PREPACK=0)' : 'on (ORT_PREPACK=1)'}`, options: ortSessionOptions({ prepack: !WORKER_SESSION_OPTIONS.prepack }) },
   { name: 'static batch: freeDimensionOverrides {batch: 1}', options: { ...worker, freeDimensionOverrides: { batch: 1 } } },
   { name: 'graph optimisation "extended"', options: { ...worker, graphOptimizationLevel: 'extended' } },
   { name: 'graph optimisation "basic"', options: { ...worker, graphOptimizationLevel: 'basic' } },
