@@ -1,8 +1,9 @@
 /**
- * `npx tsx bench/memory.ts [--model-dir model/bench]`: peak isolate memory while classifying a 224×224 JPEG
+ * `npx tsx bench/memory.ts [--model-dir model/bench] [--no-prepack] [--json FILE]`: peak isolate memory while classifying a 224×224 JPEG
  * and a 2 MP JPEG, inside workerd (wrangler dev): the ORT wasm heap (exact: its linear memory never shrinks)
  * plus the V8 JS heap (sampled every few ms while the request runs, via the inspector).
  */
+import { writeFileSync } from 'node:fs';
 import { photoJpeg as photo } from './photo.js';
 import { startWorker } from './worker-server.js';
 
@@ -37,4 +38,6 @@ try {
 } finally {
   await worker.stop();
 }
-console.log(JSON.stringify({ model_dir: modelDir, ...results }, null, 2));
+const report = JSON.stringify({ model_dir: modelDir, prepack: !process.argv.includes('--no-prepack'), date: new Date().toISOString(), ...results }, null, 2);
+console.log(report);
+if (process.argv.includes('--json')) writeFileSync(process.argv[process.argv.indexOf('--json') + 1]!, `${report}\n`);
