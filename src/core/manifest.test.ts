@@ -19,18 +19,32 @@ const valid = {
   metrics: { top1: 0.9 },
 };
 
+/** The message a call throws, or 'no error'. */
+function errorOf(call: () => unknown): string {
+  try {
+    call();
+  } catch (e) {
+    return String(e);
+  }
+  return 'no error';
+}
+
 describe('manifest', () => {
   it('round-trips through JSON unchanged', () => {
     expect(parseManifest(JSON.parse(JSON.stringify(parseManifest(valid))))).toEqual(valid);
   });
   it('names every bad field', () => {
-    expect(() => parseManifest({ ...valid, sha256: 'XYZ', file: '../escape.onnx', labels: ['one'] })).toThrow(/sha256.*file.*labels|sha256|file/);
-    try {
-      parseManifest({ ...valid, sha256: 'XYZ', file: '../escape.onnx' });
-    } catch (e) {
-      expect(String(e)).toContain('sha256');
-      expect(String(e)).toContain('file');
-    }
+    const message = errorOf(() => parseManifest({ ...valid, sha256: 'XYZ', file: '../escape.onnx', labels: ['one'] }));
+    expect(message).toMatch(/^Error: invalid model manifest: /);
+    for (const field of ['sha256: ', 'file: ', 'labels: ']) expect(message).toContain(field);
+    expect(errorOf(() => parseManifest(valid))).toBe('no error');
+  });
+  it('takes an external-data form with its two files, and checks their names and hashes too', () => {
+    const externalData = { graph: { file: 'm-int8.graph.onnx', sha256: 'b'.repeat(64), bytes: 5 }, weights: { file: 'm-int8.weights', sha256: 'c'.repeat(64), bytes: 7 } };
+    expect(parseManifest({ ...valid, externalData }).externalData).toEqual(externalData);
+    const message = errorOf(() => parseManifest({ ...valid, externalData: { ...externalData, weights: { ...externalData.weights, file: '../w', sha256: 'no' } } }));
+    expect(message).toContain('externalData.weights.file: ');
+    expect(message).toContain('externalData.weights.sha256: ');
   });
   it('rejects an input shape that disagrees with the preprocessing size', () => {
     expect(() => parseManifest({ ...valid, input: { ...valid.input, shape: [1, 3, 32, 32] } })).toThrow(/disagree/);

@@ -71,6 +71,8 @@ class BitReader {
   private count = 0;
   /** A marker was reached: the data of this interval ended. */
   hitMarker = false;
+  /** Zero bits fed past the end of the data (at a marker or the end of the file), consumed or not. */
+  private padding = 0;
   constructor(readonly bytes: Uint8Array, start: number) {
     this.pos = start;
   }
@@ -88,6 +90,7 @@ class BitReader {
           }
         } else this.pos++;
       } else this.hitMarker = true;
+      if (this.hitMarker) this.padding += 8;
       this.buffer = (this.buffer << 8) | byte;
       this.count += 8;
     }
@@ -124,11 +127,16 @@ class BitReader {
     const v = this.bits(s);
     return v < 1 << (s - 1) ? v - (1 << s) + 1 : v;
   }
+  /** Whether decoding used bits that are not in the data: the stretch ended before its last block. */
+  overran(): boolean {
+    return this.padding > this.count;
+  }
   /** Drops buffered bits and moves to the marker that ends this stretch of data. */
   toMarker(): number {
     this.buffer = 0;
     this.count = 0;
     this.hitMarker = false;
+    this.padding = 0;
     let p = this.pos;
     while (p + 1 < this.bytes.length && !(this.bytes[p] === 0xff && this.bytes[p + 1] !== 0x00 && this.bytes[p + 1] !== 0xff)) p++;
     this.pos = p;
@@ -319,10 +327,11 @@ function decodeScan(reader: BitReader, scan: Component[], ctx: ScanContext): voi
   for (let n = 0; n < total; n++) {
     if (n > 0 && n % interval === 0) {
       // Restart: realign to the RSTn marker, reset the DC predictors.
+      if (reader.overran()) throw truncated();
       const at = reader.toMarker();
       const m = reader.bytes;
       if (m[at] === 0xff && m[at + 1]! >= 0xd0 && m[at + 1]! <= 0xd7) reader.pos = at + 2;
-      else return; // data ends early: keep what was decoded (missing blocks stay mid-grey), as libjpeg does
+      else throw truncated(); // libjpeg would fill the rest with grey: we never answer from part of an image
       for (const c of scan) c.predictor = 0;
     }
     if (single) {
@@ -333,7 +342,10 @@ function decodeScan(reader: BitReader, scan: Component[], ctx: ScanContext): voi
       for (const c of scan) for (let v = 0; v < c.v; v++) for (let h = 0; h < c.h; h++) decodeBlock(c, mcuRow * c.v + v, mcuCol * c.h + h);
     }
   }
+  if (reader.overran()) throw truncated();
 }
+
+const truncated = () => corrupt('the image data ends before its last block (a cut or damaged file)');
 
 function toRgb(components: Component[], quantDc: Int32Array, width: number, height: number, hMax: number, vMax: number, rgb: boolean): EighthScaleImage {
   const w = Math.ceil(width / 8);
