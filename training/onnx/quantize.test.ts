@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { testDir } from '../../test/temp-dir.js';
@@ -207,18 +207,25 @@ describe('quantizeStatic on real models', () => {
     }
   });
 
-  it('keeps ≥ 99 % top-1 agreement on the full default model\u2019s held-out split', async (ctx) => {
-    let manifest;
-    try {
-      manifest = parseManifest(JSON.parse(readFileSync(join('model', 'manifest.json'), 'utf8')));
-    } catch {
-      ctx.skip(); // needs `npm run model` (the full build); CI builds only the fast variant
-      return;
-    }
-    // Agreement is only meaningful on a model that has learned the task: on near-uniform outputs the argmax
-    // flips with rounding. 80 % on five classes is well past that; the accuracy itself is measured by the
-    // build (manifest metrics) and reported in the README.
-    if (manifest.version.endsWith('-fast') || Number(manifest.metrics.test_top1_fp32) < 0.8) ctx.skip();
-    expect(Number(manifest.metrics.test_agreement)).toBeGreaterThanOrEqual(0.99);
+  // Needs `npm run model` (the full build): CI builds only the fast variant, whose near-uniform outputs make
+  // argmax agreement meaningless. A model/ folder that is there but unreadable fails the test.
+  const full = existsSync(join('model', 'manifest.json'));
+  it.skipIf(!full)('the full default model: int8 (the Worker\u2019s engine) agrees with fp32 on ≥ 97 % of 300 fresh shapes, and both are right on ≥ 80 % [skipped without model/]', async () => {
+    const manifest = parseManifest(JSON.parse(readFileSync(join('model', 'manifest.json'), 'utf8')));
+    expect(manifest.version).not.toMatch(/-fast$/);
+    const random = seededRandom(4242); // not a seed the build draws with
+    const labels = Array.from({ length: 300 }, (_, i) => i % SHAPE_CLASSES.length);
+    const inputs = labels.map((c) => {
+      const img = drawShape(SHAPE_CLASSES[c]!, 96, random);
+      return preprocessImage({ width: img.width, height: img.height, channels: 4, data: img.rgba, orientation: 1 }, manifest.preprocess);
+    });
+    const p32 = await predictAll(join('model', manifest.reference!.file), inputs, manifest.preprocess, { engine: 'native' });
+    const p8 = await predictAll(join('model', manifest.file), inputs, manifest.preprocess);
+    const top1 = (p: PredictionSet) => agreement(p.predicted, labels);
+    console.log(`full model on 300 fresh shapes: fp32 ${top1(p32)}, int8 ${top1(p8)}, agreement ${agreement(p8.predicted, p32.predicted)}`);
+    expect(top1(p32)).toBeGreaterThanOrEqual(0.8);
+    expect(top1(p8)).toBeGreaterThanOrEqual(0.8);
+    // 1.8.0: 98.3 %; a broken scale or zero point gives far less (the negative controls above).
+    expect(agreement(p8.predicted, p32.predicted)).toBeGreaterThanOrEqual(0.97);
   });
 });
