@@ -252,6 +252,25 @@ const fp32Web = fp32File ? await ortWebMedian(fp32File, manifest, 10, WORKER_SES
 results.ort_web_node_int8_ms = r1(int8Web);
 results.ort_web_node_int8_prepack_ms = r1(await ortWebMedian(int8File, manifest, 10, { prepack: true }));
 results.infer_workerd_vs_node = Math.round(((results.ort_web_infer_ms as number) / int8Web) * 100) / 100;
+// Why workerd is slower than Node on the same engine: the same file in fresh Node processes with and without
+// V8's explicit wasm bounds checks (--wasm-enforce-bounds-checks: every memory access checked instead of the trap
+// handler's guard pages), alternated so that drift cancels.
+const childMedian = (flags: string[]) => {
+  const out = execFileSync(process.execPath, [...flags, '--import', 'tsx', 'bench/ort-web-node.ts', int8File, '--size', String(manifest.preprocess.width)], { encoding: 'utf8' });
+  return (JSON.parse(out.trim().split('\n').at(-1)!) as { median_ms: number }).median_ms;
+};
+const plainRuns: number[] = [];
+const checkedRuns: number[] = [];
+for (let i = 0; i < 2; i++) {
+  plainRuns.push(childMedian([]));
+  checkedRuns.push(childMedian(['--wasm-enforce-bounds-checks']));
+}
+const plainMs = Math.min(...plainRuns);
+const checkedMs = Math.min(...checkedRuns);
+results.ort_web_node_fresh_process_ms = r1(plainMs);
+results.ort_web_node_bounds_checked_ms = r1(checkedMs);
+results.bounds_checks_slowdown = Math.round((checkedMs / plainMs) * 100) / 100;
+results.infer_workerd_vs_node_bounds_checked = Math.round(((results.ort_web_infer_ms as number) / checkedMs) * 100) / 100;
 results.ort_web_node_fp32_ms = fp32Web === null ? null : r1(fp32Web);
 results.int8_vs_fp32_speedup = fp32Web === null ? null : Math.round((fp32Web / int8Web) * 100) / 100;
 
@@ -273,7 +292,7 @@ function benchmarksMarkdown(m: typeof machine, figures: typeof results): string 
   const rows = Object.entries(figures).map(([k, v]) => `| \`${k}\` | ${v ?? '—'} |`);
   return `# Benchmarks
 
-Written by \`npm run bench -- --json bench.json --markdown BENCHMARKS.md\` (bench/run.ts); every number below comes
+Written by \`npm run bench -- --json bench/results/bench.json --markdown BENCHMARKS.md\` (bench/run.ts); every number below comes
 from that run. Model: the 224×224 int8 ResNet50 built by \`npm run model\` (model/bench/).
 
 Machine: ${m.cpu}, ${m.cpus} CPUs, ${m.memory_gb} GiB, Node ${m.node}; run ${m.date}.
@@ -296,6 +315,12 @@ ${rows.join('\n')}
 - \`ort_web_node_int8_ms\`: the same file in ORT-web in Node with the Worker's session options (\`_prepack_ms\`: prepacking
   on); \`infer_workerd_vs_node\` = \`ort_web_infer_ms\` / \`ort_web_node_int8_ms\`. \`native_1t_ms\`: onnxruntime-node,
   1 thread, same file, same run. \`int8_vs_fp32_speedup\`: ORT-web (wasm, 1 thread) in Node.
+- Why workerd is slower than Node on the same engine (\`infer_workerd_vs_node\`): \`ort_web_node_bounds_checked_ms\` is
+  the same file in a fresh Node process run with \`--wasm-enforce-bounds-checks\` (V8 checks every wasm memory access
+  explicitly instead of relying on its trap handler's guard pages), \`ort_web_node_fresh_process_ms\` the same without
+  (best of two alternated runs each). When \`bounds_checks_slowdown\` comes close to \`infer_workerd_vs_node\` and
+  \`infer_workerd_vs_node_bounds_checked\` close to 1, workerd runs the engine with explicit bounds checks: a property of
+  the runtime, not of our code or settings.
 - \`default_model_*\`: the same production-like run on the default model (model/, 32×32 input) and its ORT-web time in Node.
 - \`peak_memory_mb_*\`: the isolate at rest after a full GC (wasm heap + JS heap + ArrayBuffer backing stores, read
   through the inspector) + the request body + the decode's peak by the footprint model the Worker refuses images by
