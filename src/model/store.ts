@@ -6,7 +6,7 @@ import { CodedError } from '../core/coded-error.js';
 import { MANIFEST_KEY, modelKey, parseManifest, weightsKey, type Manifest } from '../core/manifest.js';
 import { sha256Hex } from '../core/sha256.js';
 
-export { MANIFEST_KEY, modelKey, weightsKey };
+export { MANIFEST_KEY, modelKey };
 
 /** Why no model can be served; the HTTP layer answers 503 with this code. */
 export class ModelUnavailableError extends CodedError {}

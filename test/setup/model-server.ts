@@ -16,6 +16,7 @@ import { drawShape } from '../../training/data/shapes.js';
 import { buildDefaultModel } from '../../training/default-model.js';
 import { predictAll } from '../../training/evaluate.js';
 import { writeFileAtomic, writeJsonAtomic } from '../../training/files.js';
+import { WORKER_SESSION_OPTIONS } from '../../training/ort-web.js';
 
 /**
  * Two small images and their scores computed in Node: `int8`, the published int8 file through onnxruntime-web
@@ -23,12 +24,17 @@ import { writeFileAtomic, writeJsonAtomic } from '../../training/files.js';
  * fp32 reference file through onnxruntime-node (an independent engine: int8 must stay within its error).
  */
 async function writeFixtures(dir: string) {
+  const manifest = parseManifest(JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')));
+  // Each vitest process (worker, then node) runs this setup: the second finds the fixtures made for this model
+  // with these session options and keeps them.
+  const made = JSON.stringify({ model: manifest.sha256, options: WORKER_SESSION_OPTIONS });
+  const stamp = join(dir, 'fixtures', '.made-for.json');
+  if ((await readFile(stamp, 'utf8').catch(() => null)) === made) return;
   const random = seededRandom(99);
   const circle = drawShape('circle', 96, random);
   const star = drawShape('star', 80, random);
   const raw = (img: typeof circle) => sharp(img.rgba, { raw: { width: img.width, height: img.height, channels: 4 } });
   const files = { 'circle.jpg': await raw(circle).jpeg({ quality: 90 }).toBuffer(), 'star.png': await raw(star).png().toBuffer() };
-  const manifest = parseManifest(JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')));
   const expected: Record<string, { int8: number[]; fp32: number[] }> = {};
   for (const [name, bytes] of Object.entries(files)) {
     await writeFileAtomic(join(dir, 'fixtures', name), bytes);
@@ -39,6 +45,7 @@ async function writeFixtures(dir: string) {
     expected[name] = { int8: Array.from(int8.scores[0]!), fp32: Array.from(fp32.scores[0]!) };
   }
   await writeJsonAtomic(join(dir, 'fixtures', 'expected.json'), expected);
+  await writeFileAtomic(stamp, made);
 }
 
 export const TEST_MODEL_DIR = '.cache/test-model';
