@@ -50,9 +50,13 @@ export const ManifestSchema = z.object({
   /**
    * The form the Worker loads, when present: `file`'s graph with its weights in an ONNX external-data file
    * (`graph` names `weights.file` as their location). Same numbers as `file`, a smaller wasm heap. Manifests
-   * without it load `file` itself.
+   * without it load `file` itself. `preOptimised`: `graph` was saved after onnxruntime's graph optimisations
+   * (level `all`, portable ops only; by whom), checked to give `file`'s outputs: the Worker loads it with ORT's
+   * optimisations off. Workers that do not know the field load it with them on, with the same outputs.
    */
-  externalData: z.object({ graph: FileRef, weights: FileRef }).optional(),
+  externalData: z
+    .object({ graph: FileRef, weights: FileRef, preOptimised: z.object({ level: z.literal('all'), by: z.string().min(1) }).optional() })
+    .optional(),
 });
 export type Manifest = z.infer<typeof ManifestSchema>;
 

@@ -86,8 +86,13 @@ describe('model integrity', () => {
 });
 
 describe('the external-data form', () => {
+  const scores = async () => ((await (await predict()).json()) as { top: Array<{ index: number; score: number }> }).top.sort((a, b) => a.index - b.index);
+  const expectSame = (a: Array<{ score: number }>, b: Array<{ score: number }>) => {
+    expect(a).toHaveLength(good.manifest.labels.length);
+    for (const [i, s] of a.entries()) expect(Math.abs(s.score - b[i]!.score)).toBeLessThanOrEqual(1e-6);
+  };
+
   it('gives the same probabilities as the model file itself, which a manifest of the earlier format still loads', async () => {
-    const scores = async () => ((await (await predict()).json()) as { top: Array<{ index: number; score: number }> }).top.sort((a, b) => a.index - b.index);
     await resetRegistry();
     await publishTestModel(good);
     const split = await scores();
@@ -95,9 +100,21 @@ describe('the external-data form', () => {
     expect(load).toBe(good.manifest.sha256);
     await resetRegistry();
     await publishTestModel(good, plain);
-    const whole = await scores();
-    expect(whole).toHaveLength(good.manifest.labels.length);
-    for (const [i, s] of whole.entries()) expect(Math.abs(s.score - split[i]!.score)).toBeLessThanOrEqual(1e-6);
+    expectSame(await scores(), split);
+    await resetRegistry();
+    await publishTestModel(good);
+  });
+
+  it('is pre-optimised, and a Worker that runs ORT\u2019s optimisers on it anyway gets the same probabilities', async () => {
+    expect(good.manifest.externalData?.preOptimised?.level, 'the test model has a pre-optimised graph').toBe('all');
+    await resetRegistry();
+    await publishTestModel(good);
+    const preOptimised = await scores();
+    // A manifest without the field (as Workers that predate it read this one): ORT optimises the graph again.
+    const { preOptimised: _, ...split } = good.manifest.externalData!;
+    await resetRegistry();
+    await publishTestModel(good, { ...good.manifest, externalData: split });
+    expectSame(await scores(), preOptimised);
     await resetRegistry();
     await publishTestModel(good);
   });

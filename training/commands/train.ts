@@ -329,7 +329,7 @@ async function finish(o: TrainOptions, model: tf.LayersModel, spec: PreprocessSp
     quantization: summary,
     metrics: { val_count: metrics.count, val_top1_int8: metrics.accuracy, val_top1_fp32: metrics.accuracy_fp32, val_agreement: metrics.agreement_fp32_int8, val_macro_f1: metrics.macro_f1 },
     reference: { file: 'model-fp32.onnx', sha256: sha256OfBytes(fp32Bytes), bytes: fp32Bytes.byteLength },
-    externalData: await writeExternalDataForm(o.out, 'model-int8.onnx', int8Bytes),
+    externalData: await writeExternalDataForm(o.out, 'model-int8.onnx', int8Bytes, { tensors: data.val.tensors.slice(0, 64), dims: [1, 3, spec.height, spec.width] }, log),
   });
   await writeJsonAtomic(join(o.out, 'manifest.json'), manifest);
 
