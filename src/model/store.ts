@@ -4,7 +4,6 @@
  */
 import { CodedError } from '../core/coded-error.js';
 import { MANIFEST_KEY, modelKey, parseManifest, weightsKey, type Manifest } from '../core/manifest.js';
-import { sha256Hex } from '../core/sha256.js';
 
 export { MANIFEST_KEY, modelKey };
 
@@ -36,6 +35,36 @@ export interface ModelFiles {
   externalData?: { path: string; data: Uint8Array };
 }
 
+const hex = (digest: ArrayBuffer) => Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
+
+/**
+ * An object's body read into one buffer of its stated size while workerd hashes each chunk as it arrives
+ * (crypto.DigestStream): the hash runs in the read's gaps instead of after it. The body is refused as soon as
+ * it runs past `size`, and when it ends short of it.
+ */
+async function readHashed(object: R2ObjectBody, key: string, size: number): Promise<{ bytes: Uint8Array; sha256: string; bodyReadAt: number }> {
+  const bytes = new Uint8Array(size);
+  const digest = new crypto.DigestStream('SHA-256');
+  const hashing = digest.getWriter();
+  const reader = object.body.getReader();
+  let offset = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (offset + value.byteLength > size) {
+      await reader.cancel();
+      throw new ModelUnavailableError('model_integrity_failed', `${key} is longer than the ${size} bytes it was stated to be`);
+    }
+    bytes.set(value, offset);
+    offset += value.byteLength;
+    void hashing.write(bytes.subarray(offset - value.byteLength, offset));
+  }
+  const bodyReadAt = performance.now();
+  if (offset !== size) throw new ModelUnavailableError('model_integrity_failed', `${key} ended after ${offset} of its ${size} bytes`);
+  await hashing.close();
+  return { bytes, sha256: hex(await digest.digest), bodyReadAt };
+}
+
 /** One R2 object's bytes, checked against its size and sha256 before anyone uses them. */
 async function readVerified(bucket: R2Bucket, key: string, ref: { sha256: string; bytes: number }, timings: LoadTimings): Promise<Uint8Array> {
   const started = performance.now();
@@ -45,12 +74,11 @@ async function readVerified(bucket: R2Bucket, key: string, ref: { sha256: string
     await object.body.cancel();
     throw new ModelUnavailableError('model_integrity_failed', `${key} is ${object.size} bytes; the manifest says ${ref.bytes}`);
   }
-  const bytes = new Uint8Array(await object.arrayBuffer());
-  const read = performance.now();
-  timings.r2_read_ms = (timings.r2_read_ms ?? 0) + (read - started);
-  const digest = await sha256Hex(bytes);
-  timings.sha256_ms = (timings.sha256_ms ?? 0) + (performance.now() - read);
-  if (digest !== ref.sha256) throw new ModelUnavailableError('model_integrity_failed', `${key} has sha256 ${digest}; the manifest says ${ref.sha256}`);
+  const { bytes, sha256, bodyReadAt } = await readHashed(object, key, ref.bytes);
+  // Read and hash overlap: the read's time runs to its last chunk, the hash's is what it took after that.
+  timings.r2_read_ms = (timings.r2_read_ms ?? 0) + (bodyReadAt - started);
+  timings.sha256_ms = (timings.sha256_ms ?? 0) + (performance.now() - bodyReadAt);
+  if (sha256 !== ref.sha256) throw new ModelUnavailableError('model_integrity_failed', `${key} has sha256 ${sha256}; the manifest says ${ref.sha256}`);
   return bytes;
 }
 
