@@ -11,6 +11,7 @@ const WORDS = {
   unsupported_format: 'That file is not a JPEG or PNG image.',
   unsupported_image_variant: 'That kind of JPEG or PNG is not supported.',
   corrupt_image: 'The image file is damaged and could not be read.',
+  truncated_image: 'The image file is incomplete (cut off before its end): upload it again.',
   image_too_large: 'The image is too large to process.',
   body_too_large: 'The file is too large to upload.',
   model_unavailable: 'The model is not available right now. Try again shortly.',

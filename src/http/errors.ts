@@ -19,6 +19,7 @@ const IMAGE_STATUS: Record<string, ContentfulStatusCode> = {
   [ImageErrorCode.unsupportedFormat]: 415,
   [ImageErrorCode.unsupportedVariant]: 415,
   [ImageErrorCode.corrupt]: 422,
+  [ImageErrorCode.truncated]: 422,
   [ImageErrorCode.tooLarge]: 413,
 };
 

@@ -9,6 +9,9 @@ import { describe, expect, it } from 'vitest';
 import { corpusFiles, CORPORA_DIR, hasCorpora } from '../../bench/corpus-files.js';
 import { decodeImage, DEFAULT_DECODE_LIMITS } from '../../src/core/image/decode.js';
 import { isImageError } from '../../src/core/image/errors.js';
+import { readPngHeader } from '../../src/core/image/header.js';
+import { verifyPngChunks } from '../../src/core/image/png-chunks.js';
+import { filteredImageBytes, inflatedImageBytes } from '../../src/core/image/png-data.js';
 import { preprocessImage } from '../../src/core/preprocess.js';
 import { caffePreprocess } from '../../src/core/preprocess-spec.js';
 
@@ -109,6 +112,50 @@ describe.skipIf(!present)('corpus through the decode path [needs ../shared/corpo
       // The check has teeth: orientation 6 read as if untagged is far from upright.
       expect(meanAbs(preprocessImage({ ...decode(6), orientation: 1 }, spec), upright)).toBeGreaterThan(10);
     }
+  });
+
+  it('truncated files are refused: the corpora\u2019s own cut files, and real photos and PNGs cut at several points', () => {
+    // Whole images despite the name: a cut EXIF segment (metadata), and a file that lost only EOI's last byte.
+    const whole = new Set(['jpeg/pillow/truncated_exif_dpi.jpg', 'jpeg/pillow/truncated_jpeg.jpg']);
+    const named = corpusFiles().filter((f) => /trunc/i.test(f) && !/decoded-by/.test(f) && !whole.has(f)); // decoded-by-*: reference decodes
+    expect(named.length).toBeGreaterThanOrEqual(10);
+    for (const f of whole) expect(decodeImage(read(f), DEFAULT_DECODE_LIMITS).width, f).toBeGreaterThan(0);
+    const decoded: string[] = [];
+    for (const f of named) {
+      try {
+        decodeImage(read(f), DEFAULT_DECODE_LIMITS, { for: caffePreprocess(224, 224) }); // as the Worker decodes
+        decoded.push(f);
+      } catch (e) {
+        expect(isImageError(e) && ['truncated_image', 'corrupt_image'].includes(e.code), `${f}: ${String(e)}`).toBe(true);
+      }
+    }
+    expect(decoded).toEqual([]);
+    const complete = ['jpeg/dropbox-lepton/androidprogressive.jpg', 'jpeg/jpeg-js/fixtures/redbox-with-rst.jpg', 'photos/debian-python3-skimage/chelsea.png', 'png-extra/wuffs/harvesters.png', 'pngsuite/basi2c08.png'];
+    for (const f of complete) {
+      const bytes = read(f);
+      for (const [label, options] of [['full', {}], ['1/8', { for: caffePreprocess(32, 32) }]] as const) {
+        for (const fraction of [0.2, 0.6, 0.9]) {
+          const cut = Math.floor(bytes.length * fraction);
+          let code = 'decoded';
+          try {
+            decodeImage(bytes.subarray(0, cut), DEFAULT_DECODE_LIMITS, options);
+          } catch (e) {
+            code = isImageError(e) ? e.code : String(e);
+          }
+          expect(code, `${f} cut at ${cut} (${label})`).toBe('truncated_image');
+        }
+      }
+    }
+  });
+
+  it('PngSuite: every valid file inflates to the length its IHDR implies (what a cut PNG is checked against)', () => {
+    const files = corpusFiles(join(CORPORA_DIR, 'pngsuite')).filter((f) => /^[^x].*\.png$/.test(f));
+    expect(files.length).toBeGreaterThan(150);
+    const wrong = files.filter((f) => {
+      const bytes = read(join('pngsuite', f));
+      return inflatedImageBytes(bytes, verifyPngChunks(bytes)) !== filteredImageBytes(readPngHeader(bytes));
+    });
+    expect(wrong).toEqual([]);
   });
 
   it('tolerates trailing bytes after EOI and IEND', () => {

@@ -81,7 +81,9 @@ describe('errors', () => {
     ['broken multipart', () => post('--nope\r\n\r\n', { 'content-type': 'multipart/form-data; boundary=zzz' }), 400, 'invalid_multipart'],
     ['not an image', () => post('hello world, not an image'), 415, 'unsupported_format'],
     ['GIF', () => post(new Uint8Array([0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 1, 0, 1, 0])), 415, 'unsupported_format'],
-    ['truncated JPEG', () => post(jpeg.slice(0, 300)), 422, 'corrupt_image'],
+    ['JPEG cut after its headers', () => post(jpeg.slice(0, 300)), 422, 'truncated_image'],
+    ['JPEG cut in its last rows', () => post(jpeg.slice(0, jpeg.length - 40)), 422, 'truncated_image'],
+    ['JPEG damaged (a segment with a bad length)', () => post(Uint8Array.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x01, 0, 0, 0, 0])), 422, 'corrupt_image'],
     ['bad top', () => post(jpeg, {}, '?top=zero'), 400, 'invalid_parameter'],
     ['body over the limit', () => post(new Uint8Array(10 * 1024 * 1024 + 1)), 413, 'body_too_large'],
   ];

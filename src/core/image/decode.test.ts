@@ -61,12 +61,14 @@ describe('headers', () => {
     expect(code(() => decodeImage(jpegOf(64, 64), { maxPixels: 1e6, maxDecodeBytes: 10_000 }))).toBe('image_too_large');
     expect(decodeImage(jpegOf(64, 64), { maxPixels: 1e6, maxDecodeBytes: 1e6 }).width).toBe(64);
   });
-  it('turns codec crashes and truncation into corrupt_image', () => {
+  it('turns codec crashes into corrupt_image and truncation into truncated_image (more: truncation.test.ts)', () => {
     const j = jpegOf(16, 16);
-    expect(code(() => decodeImage(j.subarray(0, j.length / 3)))).toBe('corrupt_image');
+    expect(code(() => decodeImage(j.subarray(0, j.length / 3)))).toBe('truncated_image');
     const p = encodePng({ width: 8, height: 8, data: pixels(8, 8) });
-    expect(code(() => decodeImage(p.subarray(0, 40)))).toBe('corrupt_image');
-    expect(code(() => decodeImage(new Uint8Array([0xff, 0xd8, 0xff])))).toBe('corrupt_image');
+    expect(code(() => decodeImage(p.subarray(0, 40)))).toBe('truncated_image');
+    expect(code(() => decodeImage(new Uint8Array([0xff, 0xd8, 0xff])))).toBe('truncated_image');
+    const badLength = Uint8Array.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x01, 0, 0, 0, 0]);
+    expect(code(() => decodeImage(badLength))).toBe('corrupt_image');
     expect(code(() => decodeImage(new TextEncoder().encode('hello')))).toBe('unsupported_format');
   });
 });

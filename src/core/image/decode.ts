@@ -7,7 +7,9 @@ import { scaleSuffices } from '../preprocess.js';
 import { estimateDecodeBytes, estimateEighthScaleBytes } from './footprint.js';
 import { readImageHeader, type JpegHeader, type PngHeader } from './header.js';
 import { decodeJpegAtEighth } from './jpeg-dc.js';
-import { verifyPngChunks } from './png-chunks.js';
+import { readJpegEnd, withEoi, type JpegEnd } from './jpeg-end.js';
+import { verifyPngChunks, withIend } from './png-chunks.js';
+import { filteredImageBytes, inflatedImageBytes } from './png-data.js';
 import type { DecodedImage } from './types.js';
 
 export interface DecodeLimits {
@@ -35,6 +37,22 @@ export const jpegJsBudgetMB = (maxPixels: number) => Math.ceil((maxPixels * 22) 
 
 /** SOF0 baseline, SOF1 extended sequential and SOF2 progressive, all 8-bit Huffman: what jpeg-js decodes right. */
 const DECODABLE_SOF = new Set([0xc0, 0xc1, 0xc2]);
+const PROGRESSIVE = 0xc2;
+
+const truncated = (message: string) => new ImageError(ImageErrorCode.truncated, message);
+
+/**
+ * Refuses a JPEG that cannot be whole from its structure alone; returns where it ends. A missing EOI is the only
+ * loss tolerated, once a decoder has shown that every block of every scan present was there.
+ */
+function checkJpegEnd(bytes: Uint8Array, header: JpegHeader): JpegEnd {
+  const end = readJpegEnd(bytes);
+  if (!end.everyComponentScanned) {
+    if (!end.eoi) throw truncated('JPEG: the file ends before the scans of all its colour components');
+    throw new ImageError(ImageErrorCode.corrupt, 'JPEG: a colour component has no scan');
+  }
+  return end;
+}
 
 function decodeJpeg(bytes: Uint8Array, header: JpegHeader, limits: DecodeLimits): DecodedImage {
   if (!DECODABLE_SOF.has(header.sof) || header.precision !== 8) {
@@ -44,18 +62,35 @@ function decodeJpeg(bytes: Uint8Array, header: JpegHeader, limits: DecodeLimits)
       `JPEG variant not supported (frame marker 0xff${header.sof.toString(16)}, ${header.precision}-bit)`,
     );
   }
-  const decoded = jpeg.decode(bytes, {
+  const options = {
     useTArray: true,
     formatAsRGBA: false,
     maxResolutionInMP: limits.maxPixels / 1e6,
     maxMemoryUsageInMB: jpegJsBudgetMB(limits.maxPixels),
-  });
+  } as const;
+  const end = checkJpegEnd(bytes, header);
+  let decoded: ReturnType<typeof jpeg.decode>;
+  if (end.eoi) decoded = jpeg.decode(bytes, options);
+  else {
+    // jpeg-js refuses any file without EOI; given one, it still fails where the data stops before the last block.
+    try {
+      decoded = jpeg.decode(withEoi(bytes, end), options);
+    } catch (e) {
+      throw truncated(`JPEG: the image data ends before its last block (${e instanceof Error ? e.message.slice(0, 120) : String(e)})`);
+    }
+  }
   return { width: decoded.width, height: decoded.height, channels: 3, data: decoded.data, orientation: header.orientation };
 }
 
 function decodePng(bytes: Uint8Array, header: PngHeader): DecodedImage {
-  verifyPngChunks(bytes);
-  const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  const chunks = verifyPngChunks(bytes);
+  if (!chunks.iend) {
+    // Lost its end: decoded only when every row is still there (upng-js would leave missing rows black).
+    const [have, need] = [inflatedImageBytes(bytes, chunks), filteredImageBytes(header)];
+    if (have < need) throw new ImageError(ImageErrorCode.truncated, `PNG: the image data ends early (${have < 0 ? 'a broken stream' : `${Math.round((100 * have) / need)} % of it is there`})`);
+  }
+  const whole = chunks.iend ? bytes : withIend(bytes, chunks);
+  const buffer = whole.buffer.slice(whole.byteOffset, whole.byteOffset + whole.byteLength) as ArrayBuffer;
   const png = UPNG.decode(buffer);
   if (png.width !== header.width || png.height !== header.height) throw new ImageError(ImageErrorCode.corrupt, 'PNG: decoder and header disagree on the size');
   const rgba = new Uint8Array(UPNG.toRGBA8(png)[0]);
@@ -99,11 +134,14 @@ export function decodeImage(bytes: Uint8Array, limits: DecodeLimits = DEFAULT_DE
     throw new ImageError(ImageErrorCode.tooLarge, `decoding this ${header.width}×${header.height} image needs about ${mb(needed)} MB; the budget is ${mb(limits.maxDecodeBytes!)} MB (send it smaller)`);
   }
   try {
-    if (atEighth) {
-      const small = decodeJpegAtEighth(bytes);
+    if (atEighth && header.format === 'jpeg') {
+      // The 1/8 path skips a progressive file's AC scans, so it cannot see one cut inside them: jpeg-js can.
+      const unchecked = !checkJpegEnd(bytes, header).eoi && header.sof === PROGRESSIVE;
+      const small = unchecked ? null : decodeJpegAtEighth(bytes);
       if (small) return { ...small, channels: 3, orientation: header.orientation };
-      // A variant the 1/8 path leaves to jpeg-js: only if the full decode fits the budget too.
+      // A file the 1/8 path leaves to jpeg-js: only if the full decode fits the budget too.
       const full = estimateDecodeBytes(header);
+      if (!budgetFits(full) && unchecked) throw truncated(`JPEG: a progressive file without its end marker, too large (${header.width}×${header.height}) to check every scan at full size`);
       if (!budgetFits(full)) throw new ImageError(ImageErrorCode.tooLarge, `decoding this ${header.width}×${header.height} image needs about ${mb(full)} MB; the budget is ${mb(limits.maxDecodeBytes!)} MB (send it smaller)`);
     }
     return header.format === 'jpeg' ? decodeJpeg(bytes, header, limits) : decodePng(bytes, header);

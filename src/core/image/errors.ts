@@ -9,6 +9,8 @@ export const ImageErrorCode = {
   unsupportedVariant: 'unsupported_image_variant',
   /** Structurally broken or undecodable. */
   corrupt: 'corrupt_image',
+  /** The data ends before the last JPEG block or PNG row (a cut upload): never answered from part of an image. */
+  truncated: 'truncated_image',
   /** Declared pixel count over the memory budget. */
   tooLarge: 'image_too_large',
 } as const;

@@ -47,7 +47,8 @@ export function readJpegHeader(bytes: Uint8Array): JpegHeader {
     }
     if (marker === 0xd9 || marker === 0xda) throw corrupt('JPEG: no frame header before the scan data');
     const length = (bytes[pos + 2] << 8) | bytes[pos + 3];
-    if (length < 2 || pos + 2 + length > bytes.length) throw corrupt(`JPEG: segment 0xff${marker.toString(16)} has a bad length ${length}`);
+    if (length < 2) throw corrupt(`JPEG: segment 0xff${marker.toString(16)} has a bad length ${length}`);
+    if (pos + 2 + length > bytes.length) throw new ImageError(ImageErrorCode.truncated, `JPEG: the file ends inside segment 0xff${marker.toString(16)}, before its frame header`);
     const payload = bytes.subarray(pos + 4, pos + 2 + length);
     if (marker === 0xe1 && orientation === 1) orientation = readExifOrientation(payload);
     const isSof = marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
@@ -65,7 +66,7 @@ export function readJpegHeader(bytes: Uint8Array): JpegHeader {
     }
     pos += 2 + length;
   }
-  throw corrupt('JPEG: ended before a frame header');
+  throw new ImageError(ImageErrorCode.truncated, 'JPEG: the file ends before its frame header');
 }
 
 /** Reads and validates IHDR (the first chunk, by the spec). */

@@ -198,7 +198,8 @@ export function decodeJpegAtEighth(bytes: Uint8Array): EighthScaleImage | null {
     const length = u16(pos + 2);
     const start = pos + 4;
     const end = pos + 2 + length;
-    if (length < 2 || end > bytes.length) throw corrupt(`segment 0xff${marker.toString(16)} runs past the end`);
+    if (length < 2) throw corrupt(`segment 0xff${marker.toString(16)} has a bad length ${length}`);
+    if (end > bytes.length) throw new ImageError(ImageErrorCode.truncated, `JPEG: the file ends inside segment 0xff${marker.toString(16)}`);
     switch (marker) {
       case 0xdb: {
         for (let p = start; p < end; ) {
@@ -345,7 +346,7 @@ function decodeScan(reader: BitReader, scan: Component[], ctx: ScanContext): voi
   if (reader.overran()) throw truncated();
 }
 
-const truncated = () => corrupt('the image data ends before its last block (a cut or damaged file)');
+const truncated = () => new ImageError(ImageErrorCode.truncated, 'JPEG: the image data ends before its last block (a cut or damaged file)');
 
 function toRgb(components: Component[], quantDc: Int32Array, width: number, height: number, hMax: number, vMax: number, rgb: boolean): EighthScaleImage {
   const w = Math.ceil(width / 8);

@@ -50,7 +50,16 @@ describe('PNG chunk checks', () => {
 
   it('refuses truncation inside image data and a file with no IDAT', () => {
     const bytes = png();
-    expect(() => verifyPngChunks(bytes.subarray(0, chunkAt(bytes, 'IDAT') + 10))).toThrow(/truncated/);
-    expect(() => verifyPngChunks(bytes.subarray(0, chunkAt(bytes, 'IDAT')))).toThrow(/IDAT/);
+    expect(() => verifyPngChunks(bytes.subarray(0, chunkAt(bytes, 'IDAT') + 10))).toThrow(/ends inside chunk "IDAT"/);
+    expect(() => verifyPngChunks(bytes.subarray(0, chunkAt(bytes, 'IDAT')))).toThrow(/no IDAT/);
+  });
+
+  it('reports a missing or cut IEND, and where the whole chunks end', () => {
+    const bytes = png();
+    const iend = chunkAt(bytes, 'IEND');
+    expect(verifyPngChunks(bytes)).toMatchObject({ iend: true, end: iend });
+    for (const cut of [iend, iend + 3, iend + 8, iend + 11]) expect(verifyPngChunks(bytes.subarray(0, cut))).toMatchObject({ iend: false, end: iend });
+    const idat = chunkAt(bytes, 'IDAT');
+    expect(verifyPngChunks(bytes).idat).toEqual([[idat + 8, idat + 8 + new DataView(bytes.buffer).getUint32(idat)]]);
   });
 });

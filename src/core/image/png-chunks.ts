@@ -3,7 +3,7 @@
  * one IDAT, and the CRC right on every critical chunk. upng-js checks none of this (it decodes files with bad
  * CRCs), and a CRC mismatch is the format's own signal that the bytes are damaged. As libpng does by
  * default, a bad CRC on an ancillary chunk (lowercase first letter: metadata) is ignored, and bytes after
- * IEND, or an IEND cut short, are tolerated once the image data is complete.
+ * IEND, or an IEND cut short or missing, are tolerated once the image data is complete.
  */
 import { ImageError, ImageErrorCode } from './errors.js';
 
@@ -25,35 +25,58 @@ export function crc32(bytes: Uint8Array, start = 0, end = bytes.length): number 
 }
 
 const corrupt = (message: string) => new ImageError(ImageErrorCode.corrupt, `PNG: ${message}`);
+const truncated = (message: string) => new ImageError(ImageErrorCode.truncated, `PNG: ${message}`);
 const chunkName = (bytes: Uint8Array, at: number) => String.fromCharCode(bytes[at]!, bytes[at + 1]!, bytes[at + 2]!, bytes[at + 3]!);
 
-/** Walks the chunks after the signature; throws `corrupt_image` on the first structural fault. */
-export function verifyPngChunks(bytes: Uint8Array): void {
+/** IEND: length 0, type, CRC-32 of the type. */
+const IEND = Uint8Array.of(0, 0, 0, 0, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82);
+
+export interface PngChunks {
+  /** The file has its IEND, whole (one cut short is treated as missing). */
+  iend: boolean;
+  /** Offset just past the last whole chunk before IEND (or the end of the file). */
+  end: number;
+  /** [start, end) of each IDAT chunk's data, in order: the zlib stream, in pieces. */
+  idat: Array<[number, number]>;
+}
+
+/**
+ * Walks the chunks after the signature; throws `corrupt_image` on the first structural fault and
+ * `truncated_image` when the file stops inside a chunk.
+ */
+export function verifyPngChunks(bytes: Uint8Array): PngChunks {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let at = 8;
-  let idat = false;
+  const idat: Array<[number, number]> = [];
   for (let index = 0; ; index++) {
     if (at === bytes.length) {
-      // Ends cleanly on a chunk boundary without IEND: lenient, as browsers are, when image data was seen.
-      if (!idat) throw corrupt('no IDAT chunk (no image data)');
-      return;
+      // Ends on a chunk boundary without IEND: decoded only if the image data proves complete (decode.ts).
+      if (idat.length === 0) throw truncated('the file ends before its image data (no IDAT chunk)');
+      return { iend: false, end: at, idat };
     }
-    if (at + 8 <= bytes.length && idat && chunkName(bytes, at + 4) === 'IEND') return; // IEND cut short
-    if (at + 12 > bytes.length) throw corrupt(`truncated inside chunk ${index}`);
+    // IEND, whole or cut short (what is left of the file is the start of one).
+    if (idat.length > 0 && bytes.length - at < 12 && bytes.subarray(at).every((b, i) => b === IEND[i])) return { iend: false, end: at, idat };
+    if (at + 8 <= bytes.length && idat.length > 0 && chunkName(bytes, at + 4) === 'IEND') return { iend: at + 12 <= bytes.length, end: at, idat };
+    if (at + 12 > bytes.length) throw truncated(`the file ends inside chunk ${at + 8 <= bytes.length ? JSON.stringify(chunkName(bytes, at + 4)) : index}`);
     const length = view.getUint32(at);
     const name = chunkName(bytes, at + 4);
     if (length > 0x7fffffff) throw corrupt(`chunk ${JSON.stringify(name)} declares ${length} bytes`);
     if (!/^[A-Za-z]{4}$/.test(name)) throw corrupt(`chunk ${index} has an invalid type ${JSON.stringify(name)}`);
     if (index === 0 && name !== 'IHDR') throw corrupt(`first chunk is ${JSON.stringify(name)}, not IHDR`);
     const end = at + 8 + length;
-    if (end + 4 > bytes.length) throw corrupt(`truncated inside chunk ${JSON.stringify(name)}`);
+    if (end + 4 > bytes.length) throw truncated(`the file ends inside chunk ${JSON.stringify(name)}`);
     const critical = name.charCodeAt(0) < 0x61; // uppercase first letter
     if (critical && crc32(bytes, at + 4, end) !== view.getUint32(end)) throw corrupt(`chunk ${JSON.stringify(name)} fails its CRC check (the file is damaged)`);
-    if (name === 'IDAT') idat = true;
+    if (name === 'IEND') throw corrupt('no IDAT chunk (no image data)');
+    if (name === 'IDAT') idat.push([at + 8, end]);
     at = end + 4;
-    if (name === 'IEND') {
-      if (!idat) throw corrupt('no IDAT chunk (no image data)');
-      return; // anything after IEND is ignored
-    }
   }
+}
+
+/** The file's whole chunks followed by IEND, for decoders (upng-js) that read past the end of a file without one. */
+export function withIend(bytes: Uint8Array, chunks: PngChunks): Uint8Array {
+  const out = new Uint8Array(chunks.end + IEND.length);
+  out.set(bytes.subarray(0, chunks.end));
+  out.set(IEND, chunks.end);
+  return out;
 }
