@@ -69,7 +69,7 @@ function decodeJpeg(bytes: Uint8Array, header: JpegHeader, limits: DecodeLimits)
     maxMemoryUsageInMB: jpegJsBudgetMB(limits.maxPixels),
   } as const;
   const end = checkJpegEnd(bytes, header);
-  let decoded: ReturnType<typeof jpeg.decode>;
+  let decoded: { width: number; height: number; data: Uint8Array };
   if (end.eoi) decoded = jpeg.decode(bytes, options);
   else {
     // jpeg-js refuses any file without EOI; given one, it still fails where the data stops before the last block.
