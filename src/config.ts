@@ -17,8 +17,9 @@ export const ConfigSchema = z.object({
   MANIFEST_TTL_SECONDS: z.coerce.number().int().nonnegative().default(60),
   /**
    * "1" (default): ORT prepacks the weights (inference 1.2× faster at 224 px, 4× on the 32 px default model) for
-   * 8 MB more wasm heap: 48.0 instead of 40.0 MB with the external-data form (84.6 vs 70.4 MB with a model file
-   * that carries its weights inline). "0": memory first.
+   * ~9 MB more wasm heap: 57.6 instead of 48.0 MB with the pre-optimised external-data form (48.0 vs 40.0 MB with
+   * the plain one; 84.6 vs 70.4 MB with a model file that carries its weights inline; bench/results/cold-start.json,
+   * memory.json). "0": memory first.
    */
   ORT_PREPACK: z.enum(['0', '1']).default('1'),
   /** "1" enables /debug/memory (bench and tests only; never in production). */

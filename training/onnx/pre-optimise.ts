@@ -1,7 +1,7 @@
 /**
  * @module The Worker's pre-optimised model form: the graph as onnxruntime saves it after its own optimisations,
  * split into graph + weights (external-data.ts). A new isolate runs ORT's optimisers on code V8 has not tiered
- * up yet, so skipping them shortens the cold start (docs/2026-12-02-cold-start.md); the file is kept only when
+ * up yet, so skipping them shortens the cold start (docs/2026-12-01-cold-start.md); the file is kept only when
  * it holds portable ops and the Worker's engine gives the original's outputs from it.
  */
 import type { ExternalData, SessionOptions } from '../../src/ort/session-options.js';

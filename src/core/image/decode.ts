@@ -20,9 +20,9 @@ export interface DecodeLimits {
 }
 
 /**
- * 46 MB to decode: beside the int8 ResNet50 session (48 MB of wasm heap with prepacking and the external-data
- * form; up to 85 MB for a model file with its weights inline) and the isolate's
- * ~7 MB JS baseline that stays under 128 MB (a full decode of a 1920×1080 4:2:0 JPEG takes ~44 MB in jpeg-js;
+ * 46 MB to decode: beside the int8 ResNet50 session (57.6 MB of wasm heap with prepacking and the pre-optimised
+ * external-data form; up to 85 MB for a model file with its weights inline, which needs a smaller MAX_DECODE_MB)
+ * and the isolate's ~7 MB JS baseline that stays under 128 MB (a full decode of a 1920×1080 4:2:0 JPEG takes ~44 MB in jpeg-js;
  * a 12 MP JPEG decoded at 1/8 for a 224 px model, ~1 MB). 50 MP bounds the work of any decode.
  */
 export const DEFAULT_DECODE_LIMITS: DecodeLimits = { maxPixels: 50_000_000, maxDecodeBytes: 46 * 2 ** 20 };
