@@ -22,6 +22,8 @@ export const ConfigSchema = z.object({
    * memory.json). "0": memory first.
    */
   ORT_PREPACK: z.enum(['0', '1']).default('1'),
+  /** Seconds one model load may wait on R2 (manifest, graph and weights) before it answers 503 `model_storage_timeout`. */
+  STORAGE_TIMEOUT_SECONDS: z.coerce.number().positive().default(20),
   /** "1" enables /debug/memory (bench and tests only; never in production). */
   DEBUG_ROUTES: z.enum(['0', '1']).default('0'),
   /** Origins allowed to call the API from a browser: "" (default: no CORS headers), "*", or a comma list. */

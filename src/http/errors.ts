@@ -29,13 +29,15 @@ export interface ErrorFacts {
   status: ContentfulStatusCode;
   code: string;
   message: string;
+  /** Seconds for `Retry-After` (503s: when trying again can help). */
+  retryAfter?: number;
 }
 
 /** Status, code and message for anything a handler throws; unknown errors are logged and never leak details. */
 export function errorFacts(err: unknown): ErrorFacts {
   if (err instanceof ApiError) return { status: err.status, code: err.code, message: err.message };
   if (isImageError(err)) return { status: IMAGE_STATUS[err.code] ?? 422, code: err.code, message: err.message };
-  if (err instanceof ModelUnavailableError) return { status: 503, code: err.code, message: err.message };
+  if (err instanceof ModelUnavailableError) return { status: 503, code: err.code, message: err.message, retryAfter: err.retryAfterSeconds };
   // Hono's own validators throw these for bodies they cannot parse (e.g. malformed JSON).
   if (err instanceof HTTPException && err.status < 500) return { status: err.status as ContentfulStatusCode, code: 'invalid_body', message: err.message };
   console.error('unhandled error', err);
@@ -44,6 +46,12 @@ export function errorFacts(err: unknown): ErrorFacts {
 
 /** The API's error form (`{"error": {"code", "message"}}`); protocol routes format the same facts their way. */
 export function toErrorResponse(err: unknown, c: Context): Response {
-  const { status, code, message } = errorFacts(err);
-  return c.json(errorBody(code, message), status);
+  const facts = errorFacts(err);
+  setRetryAfter(c, facts);
+  return c.json(errorBody(facts.code, facts.message), facts.status);
+}
+
+/** Sets `Retry-After` when the facts carry one (every error form does this). */
+export function setRetryAfter(c: Context, facts: ErrorFacts): void {
+  if (facts.retryAfter !== undefined) c.header('Retry-After', String(facts.retryAfter));
 }

@@ -15,6 +15,13 @@ export interface LoadedModel {
 export interface RegistryOptions {
   ttlSeconds: number;
   prepack: boolean;
+  /** How long one load may wait on R2 (manifest and model together) before it fails with `model_storage_timeout`. */
+  storageTimeoutSeconds: number;
+  /**
+   * Keeps a re-check alive after the response that started it (the request's `waitUntil`): an isolate that has
+   * a model serves it while the manifest is checked again, so a slow or failing R2 never holds its requests.
+   */
+  background?: (work: Promise<unknown>) => void;
 }
 
 interface RegistryState {
@@ -33,9 +40,10 @@ async function load(bucket: R2Bucket, options: RegistryOptions): Promise<LoadedM
   const previous = state.current;
   const started = performance.now();
   const timings: LoadTimings = {};
+  const deadline = Date.now() + options.storageTimeoutSeconds * 1000;
   let manifest: Manifest;
   try {
-    manifest = await readManifest(bucket);
+    manifest = await readManifest(bucket, deadline);
     timings.manifest_ms = performance.now() - started;
   } catch (e) {
     if (previous) return keep(previous, e);
@@ -45,7 +53,7 @@ async function load(bucket: R2Bucket, options: RegistryOptions): Promise<LoadedM
   if (previous && previous.manifest.sha256 === manifest.sha256) return previous;
   let files: ModelFiles | null;
   try {
-    files = await readVerifiedModel(bucket, manifest, timings);
+    files = await readVerifiedModel(bucket, manifest, timings, deadline);
   } catch (e) {
     if (previous) return keep(previous, e);
     throw e;
@@ -77,16 +85,21 @@ function keep(previous: LoadedModel, reason: unknown): LoadedModel {
   return previous;
 }
 
-/** The model to serve; concurrent callers share one load. */
+/**
+ * The model to serve; concurrent callers share one load. Once a model is loaded, a stale one is served while its
+ * manifest is checked again in the background; callers wait only while there is no session at all (the first
+ * load, and the moment a new model replaces the old one).
+ */
 export function getModel(bucket: R2Bucket, options: RegistryOptions): Promise<LoadedModel> {
-  const fresh = state.current && Date.now() - state.checkedAt < options.ttlSeconds * 1000;
-  if (fresh) return Promise.resolve(state.current!);
+  const current = state.current;
+  if (current && Date.now() - state.checkedAt < options.ttlSeconds * 1000) return Promise.resolve(current);
   if (!state.loading) {
     state.loading = load(bucket, options).finally(() => {
       state.loading = null;
     });
+    if (current) options.background?.(state.loading.catch(() => undefined));
   }
-  return state.loading;
+  return current ? Promise.resolve(current) : state.loading;
 }
 
 export const registryStats = () => ({ sessionsCreated: state.sessionsCreated, loaded: state.current?.manifest.sha256 ?? null, lastLoad: state.lastLoad });

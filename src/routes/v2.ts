@@ -8,7 +8,7 @@ import { decodeLimits, readConfig } from '../config.js';
 import type { Manifest } from '../core/manifest.js';
 import { cappedBody } from '../http/capped-json.js';
 import { requireApiKey } from '../http/auth.js';
-import { ApiError, errorFacts } from '../http/errors.js';
+import { ApiError, errorFacts, setRetryAfter } from '../http/errors.js';
 import { requireModel } from '../http/model.js';
 import { describeIssues } from '../http/openapi.js';
 import type { AppEnv } from '../http/types.js';
@@ -136,6 +136,7 @@ export const v2 = new OpenAPIHono<AppEnv>({ defaultHook: invalidRequest })
   });
 
 v2.onError((err, c) => {
-  const { status, message } = errorFacts(err);
-  return c.json({ error: message }, status);
+  const facts = errorFacts(err);
+  setRetryAfter(c, facts);
+  return c.json({ error: facts.message }, facts.status);
 });

@@ -10,7 +10,7 @@ import { decodeLimits, readConfig } from '../config.js';
 import { topK } from '../core/classify.js';
 import { readBodyCapped } from '../http/body.js';
 import { requireApiKey } from '../http/auth.js';
-import { ApiError, errorFacts } from '../http/errors.js';
+import { ApiError, errorFacts, setRetryAfter } from '../http/errors.js';
 import { requireModel } from '../http/model.js';
 import { createRouter } from '../http/openapi.js';
 import { imageBodyContent, WorkersAiEnvelopeSchema, TopQuerySchema } from '../http/schemas.js';
@@ -73,6 +73,7 @@ export const workersAi = createRouter().openapi(route, async (c) => {
 });
 
 workersAi.onError((err, c) => {
-  const { status, code, message } = errorFacts(err);
-  return c.json({ result: null, success: false, errors: [{ code, message }], messages: [] }, status);
+  const facts = errorFacts(err);
+  setRetryAfter(c, facts);
+  return c.json({ result: null, success: false, errors: [{ code: facts.code, message: facts.message }], messages: [] }, facts.status);
 });
