@@ -17,6 +17,8 @@ export const freePort = () =>
 
 export interface RunningWorker {
   base: string;
+  /** wrangler's local state folder (its local R2): `publishModel({ persistTo })` publishes into the running Worker. */
+  persistTo: string;
   /** JS heap of the Worker's isolate (V8 Runtime.getHeapUsage), bytes. */
   /** The isolate's V8 heap (Runtime.getHeapUsage): used/total JS heap, embedder memory, ArrayBuffer backing stores (bytes). */
   jsHeap(): Promise<{ used: number; total: number; embedder: number; backingStores: number }>;
@@ -104,6 +106,7 @@ export async function startWorker(modelDir: string, vars: string[] = []): Promis
   };
   return {
     base,
+    persistTo: state,
     async jsHeap() {
       const r = await call('Runtime.getHeapUsage');
       return { used: r.usedSize, total: r.totalSize, embedder: r.embedderHeapUsedSize ?? 0, backingStores: r.backingStorageSize ?? 0 };
@@ -116,7 +119,7 @@ export async function startWorker(modelDir: string, vars: string[] = []): Promis
     debuggerAttached: () => ws !== null,
     cpuMs: () => groupCpuMs(child.pid!, 'workerd'),
     async wasmHeap() {
-      return ((await (await fetch(`${base}/debug/memory`)).json()) as { wasm_heap_bytes: number }).wasm_heap_bytes;
+      return ((await (await fetch(`${base}/debug/memory`, { signal: AbortSignal.timeout(60_000) })).json()) as { wasm_heap_bytes: number }).wasm_heap_bytes;
     },
     async stop() {
       ws?.close();
