@@ -92,7 +92,8 @@ const worker = await startWorker(modelDir, swap ? ['MANIFEST_TTL_SECONDS=1'] : [
 try {
   // Warm up (the first request creates the session), then measure memory at rest, after a full GC.
   await warmUp(worker);
-  const before = await memory(worker);
+  // A soak reads the JS heap only at its end (the inspector stays detached until then); a plain run before and after.
+  const before = windowSeconds < seconds ? { wasm_heap_mb: +((await worker.wasmHeap()) / 2 ** 20).toFixed(1), workerd_rss_mb: +worker.rssMb().toFixed(1) } : await memory(worker);
   const byModel: Record<string, number> = {};
   let swapped: { published_after_s: number; manifest_at: number; first_answer_ms: number | null; to: string } | null = null;
   const started = Date.now();
@@ -138,7 +139,9 @@ try {
     ],
   });
   // One autocannon run per window (`--window`, default the whole run), the isolate's memory after each.
-  const windows: Array<{ end_s: number; requests_per_s: number; p50_ms: number; p99_ms: number; js_heap_mb: number; wasm_heap_mb: number }> = [];
+  // Windows read memory without the inspector: a DevTools client sends Debugger.enable (slow wasm), and in two
+  // 600 s soaks with it the Worker stopped answering after 5-8 windows while the inspector still did.
+  const windows: Array<{ end_s: number; requests_per_s: number; p50_ms: number; p99_ms: number; wasm_heap_mb: number; workerd_rss_mb: number }> = [];
   const results: autocannon.Result[] = [];
   for (let done = 0; done < seconds; ) {
     const duration = Math.min(windowSeconds, seconds - done);
@@ -146,7 +149,8 @@ try {
     done += duration;
     results.push(result);
     if (windowSeconds < seconds) {
-      windows.push({ end_s: done, requests_per_s: result.requests.average, p50_ms: result.latency.p50, p99_ms: result.latency.p99, ...(await memory(worker)) });
+      const wasmHeapMb = +((await worker.wasmHeap()) / 2 ** 20).toFixed(1);
+      windows.push({ end_s: done, requests_per_s: result.requests.average, p50_ms: result.latency.p50, p99_ms: result.latency.p99, wasm_heap_mb: wasmHeapMb, workerd_rss_mb: +worker.rssMb().toFixed(1) });
       console.error(`window ending at ${done} s: ${JSON.stringify(windows.at(-1))} (non-2xx: ${result.non2xx}, errors: ${result.errors}, timeouts: ${result.timeouts})`);
     }
   }

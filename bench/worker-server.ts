@@ -29,18 +29,31 @@ export interface RunningWorker {
   debuggerAttached(): boolean;
   /** CPU time (user + system, ms) the workerd process has used so far: the isolate plus workerd's HTTP handling. */
   cpuMs(): number;
+  /** Resident memory (MB) of the workerd processes (wrangler's proxy and the Worker's), no debugger needed. */
+  rssMb(): number;
   stop(): Promise<void>;
 }
 
 /** User + system CPU (ms) of the processes named `name` under `pid` (Linux /proc; 10 ms resolution). */
 export function groupCpuMs(pid: number, name: string): number {
   const ticksPerSecond = 100; // USER_HZ on Linux
+  return (sumOverGroup(pid, name, (fields) => Number(fields[11]) + Number(fields[12])) * 1000) / ticksPerSecond;
+}
+
+/** Resident memory (MB) of the processes named `name` under `pid`: what the OS sees, read without a debugger. */
+export function groupRssMb(pid: number, name: string): number {
+  const pageBytes = 4096;
+  return (sumOverGroup(pid, name, (fields) => Number(fields[21])) * pageBytes) / 2 ** 20;
+}
+
+/** Sums `field(stat fields after the name)` over the processes named `name` in the tree under `pid`. */
+function sumOverGroup(pid: number, name: string, field: (fields: string[]) => number): number {
   let total = 0;
   const visit = (p: number) => {
     try {
       const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) === name) total += Number(fields[11]) + Number(fields[12]);
+      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) === name) total += field(fields);
       // A child is listed under the thread that forked it.
       for (const task of readdirSync(`/proc/${p}/task`)) {
         const children = readFileSync(`/proc/${p}/task/${task}/children`, 'utf8').trim();
@@ -51,7 +64,7 @@ export function groupCpuMs(pid: number, name: string): number {
     }
   };
   visit(pid);
-  return (total * 1000) / ticksPerSecond;
+  return total;
 }
 
 export async function startWorker(modelDir: string, vars: string[] = []): Promise<RunningWorker> {
@@ -118,6 +131,7 @@ export async function startWorker(modelDir: string, vars: string[] = []): Promis
     },
     debuggerAttached: () => ws !== null,
     cpuMs: () => groupCpuMs(child.pid!, 'workerd'),
+    rssMb: () => groupRssMb(child.pid!, 'workerd'),
     async wasmHeap() {
       return ((await (await fetch(`${base}/debug/memory`, { signal: AbortSignal.timeout(60_000) })).json()) as { wasm_heap_bytes: number }).wasm_heap_bytes;
     },
