@@ -1,0 +1,51 @@
+/**
+ * The README's performance section quotes the committed results files, not older runs: each figure listed here
+ * must appear in that section exactly as the file has it (so regenerating bench.json without updating the
+ * README fails this test). Only the section's headline figures are listed; docs/ keep their own dated runs.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+
+const readme = readFileSync('README.md', 'utf8');
+const section = readme.slice(readme.indexOf('## Performance and cost'), readme.indexOf('\n## ', readme.indexOf('## Performance and cost') + 1));
+const json = (file: string) => JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+const bench = json('bench/results/bench.json') as Record<string, number>;
+const cold = (json('bench/results/cold-start.json') as { summary: Record<string, Record<string, number>> }).summary;
+
+/** The ways the README writes a number: 1,283.8 / 1283.8, and 48 as 48.0 when it is a size. */
+function spellings(value: number): string[] {
+  const plain = String(value);
+  const grouped = value.toLocaleString('en-US', { maximumFractionDigits: 2 });
+  return [...new Set([plain, grouped, value.toFixed(1), Number.isInteger(value) ? value.toLocaleString('en-US', { minimumFractionDigits: 1 }) : grouped])];
+}
+const quoted = (value: number) => spellings(value).some((s) => new RegExp(`(^|[^0-9.,])${s.replace(/[.$]/g, '\\$&')}([^0-9]|$)`).test(section));
+
+describe('README performance figures', () => {
+  it('has the section', () => {
+    expect(section.length).toBeGreaterThan(500);
+  });
+
+  const benchKeys = [
+    'ort_web_infer_ms', 'ort_web_node_int8_ms', 'ort_web_node_int8_prepack_ms', 'infer_workerd_vs_node', 'e2e_warm_p50_ms', 'cpu_ms_per_request',
+    'usd_per_million', 'cold_start_ms', 'r2_read_ms', 'session_create_ms', 'first_inference_ms', 'wasm_heap_mb', 'isolate_at_rest_mb',
+    'peak_memory_mb_12mp', 'default_model_infer_ms', 'default_model_e2e_p50_ms', 'default_model_cpu_ms_per_request',
+    'default_model_usd_per_million', 'default_model_cold_start_ms', 'native_1t_ms',
+  ];
+  for (const key of benchKeys) {
+    it(`quotes bench.json's ${key}`, () => {
+      expect(typeof bench[key], `${key} is in bench/results/bench.json`).toBe('number');
+      expect(quoted(bench[key]!), `README's performance section should quote ${key} = ${bench[key]} (re-run made the README stale?)`).toBe(true);
+    });
+  }
+
+  for (const [form, key] of [['pre-optimised', 'cold_start_ms_median'], ['plain', 'cold_start_ms_median'], ['pre-optimised', 'wasm_heap_mb_median'], ['plain', 'wasm_heap_mb_median']] as const) {
+    it(`quotes cold-start.json's ${form} ${key}`, () => {
+      expect(quoted(cold[form]![key]!), `${form} ${key} = ${cold[form]![key]}`).toBe(true);
+    });
+  }
+
+  it('would notice a figure that is not there (the check can fail)', () => {
+    expect(quoted(987654.3)).toBe(false);
+    expect(quoted(bench.ort_web_infer_ms! + 0.7)).toBe(false);
+  });
+});
