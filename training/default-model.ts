@@ -56,7 +56,7 @@ export interface DefaultModelRecipe {
   benchInputSize: number;
 }
 
-/** Chosen by measurement (see README, "How the default model was tuned"). */
+/** Chosen by measurement (see docs/default-model.md). */
 export const FULL_RECIPE: DefaultModelRecipe = {
   name: 'resnet50-shapes',
   version: '1.8.0',
