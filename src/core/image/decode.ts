@@ -54,7 +54,7 @@ function checkJpegEnd(bytes: Uint8Array, header: JpegHeader): JpegEnd {
   return end;
 }
 
-function decodeJpeg(bytes: Uint8Array, header: JpegHeader, limits: DecodeLimits): DecodedImage {
+function decodeJpeg(bytes: Uint8Array, header: JpegHeader, limits: DecodeLimits, end: JpegEnd): DecodedImage {
   if (!DECODABLE_SOF.has(header.sof) || header.precision !== 8) {
     // jpeg-js turns 12-bit JPEGs into wrong pixels without an error, so refuse them up front.
     throw new ImageError(
@@ -68,7 +68,6 @@ function decodeJpeg(bytes: Uint8Array, header: JpegHeader, limits: DecodeLimits)
     maxResolutionInMP: limits.maxPixels / 1e6,
     maxMemoryUsageInMB: jpegJsBudgetMB(limits.maxPixels),
   } as const;
-  const end = checkJpegEnd(bytes, header);
   let decoded: { width: number; height: number; data: Uint8Array };
   if (end.eoi) decoded = jpeg.decode(bytes, options);
   else {
@@ -134,9 +133,11 @@ export function decodeImage(bytes: Uint8Array, limits: DecodeLimits = DEFAULT_DE
     throw new ImageError(ImageErrorCode.tooLarge, `decoding this ${header.width}×${header.height} image needs about ${mb(needed)} MB; the budget is ${mb(limits.maxDecodeBytes!)} MB (send it smaller)`);
   }
   try {
-    if (atEighth && header.format === 'jpeg') {
+    if (header.format === 'png') return decodePng(bytes, header);
+    const end = checkJpegEnd(bytes, header);
+    if (atEighth) {
       // The 1/8 path skips a progressive file's AC scans, so it cannot see one cut inside them: jpeg-js can.
-      const unchecked = !checkJpegEnd(bytes, header).eoi && header.sof === PROGRESSIVE;
+      const unchecked = !end.eoi && header.sof === PROGRESSIVE;
       const small = unchecked ? null : decodeJpegAtEighth(bytes);
       if (small) return { ...small, channels: 3, orientation: header.orientation };
       // A file the 1/8 path leaves to jpeg-js: only if the full decode fits the budget too.
@@ -144,7 +145,7 @@ export function decodeImage(bytes: Uint8Array, limits: DecodeLimits = DEFAULT_DE
       if (!budgetFits(full) && unchecked) throw truncated(`JPEG: a progressive file without its end marker, too large (${header.width}×${header.height}) to check every scan at full size`);
       if (!budgetFits(full)) throw new ImageError(ImageErrorCode.tooLarge, `decoding this ${header.width}×${header.height} image needs about ${mb(full)} MB; the budget is ${mb(limits.maxDecodeBytes!)} MB (send it smaller)`);
     }
-    return header.format === 'jpeg' ? decodeJpeg(bytes, header, limits) : decodePng(bytes, header);
+    return decodeJpeg(bytes, header, limits, end);
   } catch (e) {
     if (isImageError(e)) throw e;
     const reason = e instanceof Error ? e.message : String(e);
