@@ -63,7 +63,7 @@ async function load(bucket: R2Bucket, options: RegistryOptions): Promise<LoadedM
   state.current = null;
   try {
     const creating = performance.now();
-    const session = await createSession(files.model, { prepack: options.prepack, preOptimised: manifest.externalData?.preOptimised !== undefined && files.externalData !== undefined }, files.externalData);
+    const session = await createSession(files.model, { prepack: options.prepack, preOptimised: manifest.externalData?.preOptimised !== undefined }, files.externalData);
     timings.session_create_ms = performance.now() - creating;
     state.lastLoad = timings;
     state.sessionsCreated++;

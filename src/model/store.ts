@@ -97,7 +97,7 @@ async function readHashed(object: R2ObjectBody, key: string, size: number, deadl
     }
     bytes.set(value, offset);
     offset += value.byteLength;
-    void hashing.write(bytes.subarray(offset - value.byteLength, offset));
+    hashing.write(bytes.subarray(offset - value.byteLength, offset)).catch(() => {}); // a failed write surfaces at close()
   }
   const bodyReadAt = performance.now();
   if (offset !== size) throw new ModelUnavailableError('model_integrity_failed', `${key} ended after ${offset} of its ${size} bytes`);
