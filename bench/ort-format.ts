@@ -28,12 +28,15 @@ interface Measured {
 
 /** Child mode: one session in this (fresh) process. */
 async function measure(form: 'split' | 'ort', dir: string, graph: string, weights: string, ortFile: string): Promise<Measured> {
-  let memory: WebAssembly.Memory | null = null;
-  const instantiate = WebAssembly.instantiate;
+  // The training tsconfig has no WebAssembly types (no DOM lib): only what this needs.
+  interface WasmMemory { buffer: ArrayBuffer }
+  const wasm = (globalThis as unknown as { WebAssembly: { Memory: new (...a: never[]) => WasmMemory; instantiate: (s: unknown, i?: unknown) => Promise<unknown> } }).WebAssembly;
+  let memory: WasmMemory | null = null;
+  const instantiate = wasm.instantiate;
   // Emscripten creates the memory in JS and imports it; catch it on the way in.
-  (WebAssembly as { instantiate: unknown }).instantiate = async (source: unknown, imports?: WebAssembly.Imports) => {
-    for (const ns of Object.values(imports ?? {})) for (const v of Object.values(ns as object)) if (v instanceof WebAssembly.Memory) memory = v;
-    return (instantiate as (s: unknown, i?: unknown) => Promise<unknown>)(source, imports);
+  wasm.instantiate = async (source: unknown, imports?: unknown) => {
+    for (const ns of Object.values((imports ?? {}) as Record<string, object>)) for (const v of Object.values(ns)) if (v instanceof wasm.Memory) memory = v;
+    return instantiate(source, imports);
   };
   const ort = await import('onnxruntime-web/wasm');
   Object.assign(ort.env.wasm, { numThreads: 1, proxy: false });
@@ -45,7 +48,7 @@ async function measure(form: 'split' | 'ort', dir: string, graph: string, weight
       ? await ort.InferenceSession.create(new Uint8Array(readFileSync(join(dir, graph))), { ...options, externalData: [{ path: weights, data: new Uint8Array(readFileSync(join(dir, weights))) }] })
       : await ort.InferenceSession.create(new Uint8Array(readFileSync(ortFile)), options);
   const create = performance.now() - started;
-  const heap = () => Math.round(((memory as WebAssembly.Memory | null)?.buffer.byteLength ?? NaN) / 2 ** 20 * 10) / 10;
+  const heap = () => Math.round((((memory as WasmMemory | null)?.buffer.byteLength ?? NaN) / 2 ** 20) * 10) / 10;
   const afterCreate = heap();
   const input = new ort.Tensor('float32', Float32Array.from({ length: 3 * 224 * 224 }, (_, i) => ((i * 7919) % 255) - 120), [1, 3, 224, 224]);
   const times: number[] = [];
