@@ -115,9 +115,10 @@ specOptions(
 program
   .command('train')
   .description('transfer learning on a folder-per-class data set: stage 1 (frozen trunk) then stage 2 (fine-tuning) → fp32 + int8 ONNX, manifest, metrics, report')
-  .requiredOption('--data <dir>', 'one folder per class (folder name = label) of JPEG/PNG files, or DIR/train/<class> + DIR/val/<class>')
+  .requiredOption('--data <dir>', 'one folder per class (folder name = label) of JPEG/PNG files, or DIR/train/<class> + DIR/val/<class> (+ DIR/test/<class>)')
   .option('--out <dir>', 'output folder: model-fp32.onnx, model-int8.onnx, manifest.json, metrics.json, report.html, checkpoints/', 'runs/train')
-  .option('--val-split <fraction>', 'validation fraction when there is no val/ folder (stratified, seeded)', fraction, 0.2)
+  .option('--val-split <fraction>', 'validation fraction when there is no val/ folder (stratified, seeded); validation picks the best epoch, so its score is optimistic', fraction, 0.2)
+  .option('--test-split <fraction>', 'hold out this fraction of every class as a test split when there is no test/ folder (its own seed; scored once at the end: the accuracy to report). Default: none', fraction)
   .option('--input-size <n>', 'square input size in pixels', positiveInt, 224)
   .option('--weights <source>', 'imagenet (Keras ResNet50 no-top, downloaded once and checksummed), none (random init), or FILE: a Keras .h5 or a torchvision-layout ResNet50 .onnx', 'imagenet')
   .option('--freeze <n>', 'stage 1: freeze the first n layers (Keras layer indexing; frozen BatchNorm stays in inference mode)', nonNegativeInt, 150)
@@ -144,7 +145,7 @@ program
   .action(async (o) => {
     try {
       await trainCommand({
-        data: o.data, out: o.out, valSplit: o.valSplit, inputSize: o.inputSize, weights: o.weights, freeze: o.freeze, epochs: o.epochs, lr: o.lr,
+        data: o.data, out: o.out, valSplit: o.valSplit, testSplit: o.testSplit ?? 0, inputSize: o.inputSize, weights: o.weights, freeze: o.freeze, epochs: o.epochs, lr: o.lr,
         fineTuneEpochs: o.fineTuneEpochs, fineTuneLr: o.fineTuneLr, batch: o.batch, accumulate: o.accumulate, l2: o.l2, dropout: o.dropout, seed: o.seed,
         callbacks: { ...DEFAULT_CALLBACKS, patience: o.patience, lrPatience: o.lrPatience, lrFactor: o.lrFactor }, augment: o.augment, featureViews: o.featureViews,
         resume: o.resume, device: o.device, calibration: o.calibration, calibrationImages: o.calibrationImages, name: o.name, version: o.modelVersion, log,

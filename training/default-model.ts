@@ -7,7 +7,7 @@
  * int8 ResNet50 with the same weights for benchmarks (model/bench/). Idempotent: a stamp keyed on the
  * recipe makes a second run with nothing changed instant.
  */
-import { copyFile, mkdir, readFile, stat } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { caffePreprocess, type PreprocessSpec } from '../src/core/preprocess-spec.js';
@@ -185,13 +185,18 @@ function withInputSize(model: ModelProto, size: number): ModelProto {
   return copy;
 }
 
-async function trainAndExport(recipe: DefaultModelRecipe, train: LoadedSet, late: LoadedSet, heldOut: LoadedSet, log: BuildOptions['log']): Promise<{ onnx: ModelProto; curve: Array<[number, number]> }> {
+/** A build interrupted (Ctrl-C, a crash, a closed laptop) continues from its last checkpoint, this often. */
+const CHECKPOINT_EVERY = 100;
+
+async function trainAndExport(recipe: DefaultModelRecipe, train: LoadedSet, late: LoadedSet, heldOut: LoadedSet, checkpointFile: string, log: BuildOptions['log']): Promise<{ onnx: ModelProto; curve: Array<[number, number]>; seconds: number }> {
   await useBackend('wasm');
   const modelOptions = { inputSize: recipe.inputSize, classes: SHAPE_CLASSES.length, bnMomentum: recipe.bnMomentum, zeroInitResidual: true, residualGamma: recipe.residualGamma, seed: recipe.seed };
   const parameters = trainableParameterCount(modelOptions);
-  const started = Date.now();
-  const curve: Array<[number, number]> = [];
+  let started = Date.now();
+  let curve: Array<[number, number]> = [];
   let window = { loss: 0, accuracy: 0, n: 0 };
+  let firstStep = 0;
+  const sessionStarted = Date.now();
   const bytes = await fitDataParallel({
     workers: recipe.workers,
     model: modelOptions,
@@ -209,6 +214,18 @@ async function trainAndExport(recipe: DefaultModelRecipe, train: LoadedSet, late
     contrastReduction: recipe.contrastReduction,
     latePool: late.tensors.length > 0 && recipe.lateCrosses ? { first: train.tensors.length, label: SHAPE_CLASSES.indexOf('cross'), fromStep: recipe.lateCrosses.fromStep, probability: recipe.lateCrosses.probability } : null,
     seed: recipe.seed + 7,
+    checkpoint: {
+      file: checkpointFile,
+      every: CHECKPOINT_EVERY,
+      extra: () => ({ curve, seconds: (Date.now() - started) / 1000 }),
+      onResume: (step, extra) => {
+        const saved = extra as { curve: Array<[number, number]>; seconds: number };
+        curve = saved.curve;
+        started = Date.now() - saved.seconds * 1000;
+        firstStep = step + 1;
+        log(`train: continuing an interrupted run from its checkpoint after step ${step + 1} (${checkpointFile}; the result is the same as an uninterrupted run's)`);
+      },
+    },
     evaluation: {
       tensors: heldOut.tensors,
       labels: heldOut.labels,
@@ -223,13 +240,13 @@ async function trainAndExport(recipe: DefaultModelRecipe, train: LoadedSet, late
       window = { loss: window.loss + s.loss, accuracy: window.accuracy + s.accuracy, n: window.n + 1 };
       if ((s.step + 1) % 25 === 0 || s.step + 1 === recipe.steps) {
         const elapsed = (Date.now() - started) / 1000;
-        const eta = (elapsed / (s.step + 1)) * (recipe.steps - s.step - 1);
+        const eta = ((Date.now() - sessionStarted) / 1000 / (s.step + 1 - firstStep)) * (recipe.steps - s.step - 1);
         log(`  step ${s.step + 1}/${recipe.steps}  loss ${(window.loss / window.n).toFixed(3)}  acc ${(window.accuracy / window.n).toFixed(3)}  lr ${s.learningRate.toExponential(1)}  ${elapsed.toFixed(0)} s (eta ${eta.toFixed(0)} s)`);
         window = { loss: 0, accuracy: 0, n: 0 };
       }
     },
   });
-  return { onnx: decodeModel(bytes), curve };
+  return { onnx: decodeModel(bytes), curve, seconds: (Date.now() - started) / 1000 };
 }
 
 /** Per-recipe build folders (drawn data, trained fp32). Four covers the full and fast builds with and without
@@ -279,11 +296,12 @@ export async function buildDefaultModel(options: BuildOptions): Promise<void> {
   const fp32Path = join(cache, 'model-fp32.onnx');
   if (!(await exists(fp32Path))) {
     log(`train: ResNet50 from scratch at ${recipe.inputSize}×${recipe.inputSize}, ${recipe.steps} steps of ${recipe.workers}×${recipe.batchPerWorker} (${recipe.workers} data-parallel tfjs wasm workers, our gradient kernels)`);
-    const trainStarted = Date.now();
     const late = recipe.lateCrosses ? await load('late') : { tensors: [], labels: [], paths: [], skipped: [] };
-    const { onnx, curve } = await trainAndExport(recipe, train, late, await load('validation'), log);
+    const checkpointFile = join(cache, 'training.ckpt');
+    const { onnx, curve, seconds } = await trainAndExport(recipe, train, late, await load('validation'), checkpointFile, log);
     await writeFileAtomic(fp32Path, encodeModel(onnx));
-    await writeJsonAtomic(join(cache, 'training.json'), { seconds: (Date.now() - trainStarted) / 1000, curve, machine: machineInfo(), finished: new Date().toISOString() } satisfies TrainingRecord);
+    await writeJsonAtomic(join(cache, 'training.json'), { seconds, curve, machine: machineInfo(), finished: new Date().toISOString() } satisfies TrainingRecord);
+    await rm(checkpointFile, { force: true });
   }
   const fp32Bytes = new Uint8Array(await readFile(fp32Path));
   const fp32 = decodeModel(fp32Bytes);

@@ -2,7 +2,8 @@
  * `npm run pipeline -- train` end to end, as a user runs it: on the 200 cat/dog photos of ../shared/corpora
  * (or, where that folder is absent, on drawn shapes), with an unreadable file mixed in; a short first run,
  * then a longer run with --resume that must continue (same first epoch, no retraining); every output file
- * checked, and the restored weights checked to be the best epoch's by recomputing its validation loss.
+ * checked, and the restored weights checked to be the best epoch's by recomputing its validation loss. Both runs
+ * hold out a test split (--test-split), scored apart from validation.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -17,7 +18,7 @@ import { writeShapesDataset } from '../../training/data/write-shapes.js';
 import { predictAll } from '../../training/evaluate.js';
 import { sha256OfBytes } from '../../training/files.js';
 import { readCheckpoint } from '../../training/train/checkpoint.js';
-import { stratifiedSplit } from '../../training/train/split.js';
+import { threeWaySplit } from '../../training/train/split.js';
 
 const PHOTOS = '../shared/corpora/photos/kaggle-cat-and-dog-subset';
 const SMOKE = ['--weights', 'none', '--input-size', '32', '--batch', '8', '--device', 'cpu'];
@@ -48,7 +49,7 @@ describe('pipeline train', () => {
   it('--help documents every option', () => {
     const { code, log } = pipeline(['train', '--help']);
     expect(code).toBe(0);
-    for (const flag of ['--data', '--val-split', '--weights', '--freeze', '--lr', '--epochs', '--fine-tune-lr', '--fine-tune-epochs', '--batch', '--accumulate', '--l2', '--dropout', '--seed', '--patience', '--lr-patience', '--resume', '--device', '--out', '--input-size', '--no-augment', '--calibration']) {
+    for (const flag of ['--data', '--val-split', '--test-split', '--weights', '--freeze', '--lr', '--epochs', '--fine-tune-lr', '--fine-tune-epochs', '--batch', '--accumulate', '--l2', '--dropout', '--seed', '--patience', '--lr-patience', '--resume', '--device', '--out', '--input-size', '--no-augment', '--calibration']) {
       expect(log).toContain(flag);
     }
     expect(log).toMatch(/imagenet/);
@@ -71,7 +72,7 @@ describe('pipeline train', () => {
   });
 
   it('trains both stages, then --resume continues where the first run stopped', async () => {
-    const first = pipeline(['train', '--data', data, '--out', out, ...SMOKE, '--epochs', '1', '--fine-tune-epochs', '0']);
+    const first = pipeline(['train', '--data', data, '--out', out, ...SMOKE, '--test-split', '0.2', '--epochs', '1', '--fine-tune-epochs', '0']);
     expect(first.code, first.log).toBe(0);
     expect(first.log).toMatch(/skipped 1 unreadable file/);
     const firstHistory = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')).history as Array<Record<string, number>>;
@@ -79,12 +80,17 @@ describe('pipeline train', () => {
 
     // The acceptance smoke run (--epochs 2 --fine-tune-epochs 1), resumed from the first run's checkpoint.
     // A deliberately harsh fine-tuning rate makes stage 2 worse, so restoring the best weights is observable.
-    const second = pipeline(['train', '--data', data, '--out', out, ...SMOKE, '--epochs', '2', '--fine-tune-epochs', '1', '--fine-tune-lr', '0.02', '--resume']);
+    const second = pipeline(['train', '--data', data, '--out', out, ...SMOKE, '--test-split', '0.2', '--epochs', '2', '--fine-tune-epochs', '1', '--fine-tune-lr', '0.02', '--resume']);
     expect(second.code, second.log).toBe(0);
     expect(second.log).toMatch(/resume: stage 1, 1 epoch\(s\) done/);
     expect(second.log).not.toMatch(/stage 1 epoch 1\/2/); // epoch 1 was not trained again
     expect(second.log).toMatch(/stage 1 epoch 2\/2/);
     expect(second.log).toMatch(/stage 2 epoch 1\/1/);
+    // Every readable file in exactly one split (the broken one is skipped).
+    const [, trained, validated, tested] = second.log.match(/(\d+) training, (\d+) validation and (\d+) test images/)!.map(Number);
+    expect(trained! + validated! + tested!).toBe((await readFolderDataset(data)).files.length - 1);
+    expect(tested).toBeGreaterThan(0);
+    expect(second.log).toMatch(/done: test top-1 int8 [\d.]+ .*; validation top-1 int8/);
     const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
     expect(metrics.history).toHaveLength(3);
     expect(metrics.history[0]).toEqual(firstHistory[0]);
@@ -103,16 +109,21 @@ describe('pipeline train', () => {
     expect(existsSync(join(out, 'model-fp32.onnx'))).toBe(true);
 
     const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
-    for (const key of ['accuracy', 'accuracy_fp32', 'agreement_fp32_int8', 'per_class', 'confusion_matrix', 'roc_curves', 'roc_auc']) expect(metrics).toHaveProperty(key);
-    for (const label of manifest.labels) expect(Object.keys(metrics.per_class[label])).toEqual(expect.arrayContaining(['precision', 'recall', 'f1', 'support']));
-    expect(metrics.confusion_matrix.flat().reduce((a: number, b: number) => a + b, 0)).toBe(metrics.count);
+    for (const split of ['validation', 'test']) {
+      const m = metrics[split];
+      for (const key of ['count', 'accuracy', 'accuracy_fp32', 'agreement_fp32_int8', 'per_class', 'confusion_matrix', 'roc_curves', 'roc_auc']) expect(m, split).toHaveProperty(key);
+      for (const label of manifest.labels) expect(Object.keys(m.per_class[label])).toEqual(expect.arrayContaining(['precision', 'recall', 'f1', 'support']));
+      expect(m.confusion_matrix.flat().reduce((a: number, b: number) => a + b, 0)).toBe(m.count);
+    }
+    expect(manifest.metrics).toMatchObject({ val_count: metrics.validation.count, val_top1_int8: metrics.validation.accuracy, test_count: metrics.test.count, test_top1_int8: metrics.test.accuracy });
     expect(metrics.skipped).toHaveLength(1);
 
     const html = readFileSync(join(out, 'report.html'), 'utf8');
     for (const part of ['Confusion matrix', 'Precision, recall, F1', 'ROC', 'Loss', 'Worst mistakes']) expect(html).toContain(part);
     expect(html.match(/<svg/g)?.length).toBe(3);
     expect(html).not.toMatch(/(src|href)="(https?:)?\/\//); // nothing fetched from the network
-    if (metrics.accuracy < 1) expect(html).toMatch(/src="data:image\/jpeg;base64,/);
+    expect(html).toContain('Test split');
+    if (metrics.test.accuracy < 1) expect(html).toMatch(/src="data:image\/jpeg;base64,/);
   });
 
   it('the exported model holds the best epoch’s weights (its validation loss, recomputed in onnxruntime)', async () => {
@@ -122,7 +133,7 @@ describe('pipeline train', () => {
     const last = metrics.history.at(-1);
     expect(last.val_loss).toBeGreaterThan(best.val_loss * 1.01); // the last epoch is not the best: a restore is needed
     const dataset = await readFolderDataset(data);
-    const { val } = stratifiedSplit(dataset.files, 0.2, 1);
+    const { val } = threeWaySplit(dataset.files, 0.2, 0.2, 1);
     const spec = caffePreprocess(32, 32);
     const set = await loadImageTensors(val, spec);
     const p = await predictAll(join(out, 'model-fp32.onnx'), set.tensors, spec, { engine: 'native' });
@@ -154,6 +165,9 @@ describe('pipeline train', () => {
     expect(resumed.log).toMatch(/resume: stage 1, 1 epoch\(s\) done/);
     expect(resumed.log).toMatch(/stage 1 epoch 2\/3/);
     expect(resumed.log).not.toMatch(/stage 1 epoch 1\/3/);
-    expect(JSON.parse(readFileSync(join(run, 'metrics.json'), 'utf8')).history).toHaveLength(3);
+    const metrics = JSON.parse(readFileSync(join(run, 'metrics.json'), 'utf8'));
+    expect(metrics.history).toHaveLength(3);
+    expect(metrics.test).toBeNull(); // no test split asked for: none invented
+    expect(resumed.log).toMatch(/no test split: give DIR\/test or --test-split/);
   });
 });

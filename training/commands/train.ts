@@ -16,7 +16,7 @@ import { agreement, FP32_ENGINE, INT8_ENGINE, predictAll } from '../evaluate.js'
 import { sha256OfBytes, writeFileAtomic, writeJsonAtomic } from '../files.js';
 import { writeExternalDataForm } from '../external-data-files.js';
 import { buildManifest } from '../manifest-writer.js';
-import { classificationMetrics } from '../metrics.js';
+import { classificationMetrics, type ClassificationMetrics } from '../metrics.js';
 import type { CalibrationMethod } from '../onnx/calibrate.js';
 import { exportToOnnx } from '../onnx/export.js';
 import { encodeModel } from '../onnx/proto.js';
@@ -31,13 +31,15 @@ import { disposeCheckpoint, readCheckpoint, restoreWeights, saveCheckpoint } fro
 import { computeFeatures, readFeatureBatch, type FeatureCache } from '../train/features.js';
 import { freezeLayers, splitAtFrozenBoundary, unfreezeForFineTuning } from '../train/freeze.js';
 import { evaluateSource, trainEpoch, type BatchSource } from '../train/loop.js';
-import { stratifiedSplit } from '../train/split.js';
+import { stratifiedSplit, testSeedOf, threeWaySplit } from '../train/split.js';
 import { loadPretrained } from '../weights/pretrained.js';
 
 export interface TrainOptions {
   data: string;
   out: string;
   valSplit: number;
+  /** Fraction of every class held out as a test split, never seen by training or by any choice (0: none; a `test/` folder beside `train/` wins). */
+  testSplit: number;
   inputSize: number;
   weights: string;
   freeze: number;
@@ -91,35 +93,45 @@ export class TrainInputError extends Error {}
 interface Data {
   labels: string[];
   train: LoadedSet;
+  /** Scored every epoch: chooses the best epoch, early stopping and learning-rate cuts. */
   val: LoadedSet;
+  /** Scored once, at the end, by nothing that makes a choice: the model's accuracy. */
+  test: LoadedSet | null;
 }
 
 async function loadData(o: TrainOptions, spec: PreprocessSpec): Promise<Data> {
   let trainFiles: LabelledFile[];
   let valFiles: LabelledFile[];
+  let testFiles: LabelledFile[] = [];
   let labels: string[];
   if (await hasSplitFolders(o.data)) {
     const train = await readFolderDataset(join(o.data, 'train'));
     const val = await readFolderDataset(join(o.data, 'val'), train.labels).catch(() => null);
+    const test = await readFolderDataset(join(o.data, 'test'), train.labels).catch(() => null);
     labels = train.labels;
     if (train.emptyClasses.length) throw new TrainInputError(`empty classes in ${o.data}/train: ${train.emptyClasses.join(', ')}`);
     trainFiles = train.files;
     valFiles = val?.files ?? [];
-    if (valFiles.length === 0) ({ train: trainFiles, val: valFiles } = stratifiedSplit(train.files, o.valSplit, o.seed));
+    testFiles = test?.files ?? [];
+    // A test/ folder wins; otherwise --test-split carves one from train/ first (its own seed), as threeWaySplit does.
+    if (testFiles.length === 0 && o.testSplit > 0) ({ train: trainFiles, val: testFiles } = stratifiedSplit(trainFiles, o.testSplit, testSeedOf(o.seed)));
+    if (valFiles.length === 0) ({ train: trainFiles, val: valFiles } = stratifiedSplit(trainFiles, o.valSplit, o.seed));
   } else {
     const all = await readFolderDataset(o.data);
     labels = all.labels;
     if (all.emptyClasses.length) throw new TrainInputError(`empty classes in ${o.data}: ${all.emptyClasses.join(', ')} (every class folder needs at least one JPEG or PNG)`);
-    ({ train: trainFiles, val: valFiles } = stratifiedSplit(all.files, o.valSplit, o.seed));
+    ({ train: trainFiles, val: valFiles, test: testFiles } = threeWaySplit(all.files, o.testSplit, o.valSplit, o.seed));
   }
   if (labels.length < 2) throw new TrainInputError(`${o.data} has ${labels.length} class folder(s); a classifier needs at least 2`);
   const train = await loadImageTensors(trainFiles, spec);
   const val = await loadImageTensors(valFiles, spec);
-  const skipped = train.skipped.length + val.skipped.length;
-  if (skipped > 0) o.log(`data: skipped ${skipped} unreadable file(s), e.g. ${[...train.skipped, ...val.skipped][0]!.path}: ${[...train.skipped, ...val.skipped][0]!.reason}`);
+  const test = testFiles.length > 0 ? await loadImageTensors(testFiles, spec) : null;
+  const skippedFiles = [...train.skipped, ...val.skipped, ...(test?.skipped ?? [])];
+  if (skippedFiles.length > 0) o.log(`data: skipped ${skippedFiles.length} unreadable file(s), e.g. ${skippedFiles[0]!.path}: ${skippedFiles[0]!.reason}`);
   if (train.tensors.length === 0 || val.tensors.length === 0) throw new TrainInputError(`no decodable images left for ${train.tensors.length === 0 ? 'training' : 'validation'}`);
-  o.log(`data: ${labels.length} classes (${labels.join(', ')}), ${train.tensors.length} training and ${val.tensors.length} validation images`);
-  return { labels, train, val };
+  if (test && test.tensors.length === 0) throw new TrainInputError('no decodable images left for the test split');
+  o.log(`data: ${labels.length} classes (${labels.join(', ')}), ${train.tensors.length} training, ${val.tensors.length} validation${test ? ` and ${test.tensors.length} test` : ''} images${test ? '' : ' (no test split: give DIR/test or --test-split to report accuracy on images no choice saw)'}`);
+  return { labels, train, val, test };
 }
 
 /** Image batches (stage 2, or stage 1 with nothing frozen): augmented when training. */
@@ -154,6 +166,7 @@ const fingerprintOf = (o: TrainOptions, data: Data) =>
       JSON.stringify({
         files: data.train.paths,
         val: data.val.paths,
+        test: data.test?.paths ?? [],
         labels: data.labels,
         o: [o.inputSize, o.weights, o.freeze, o.batch, o.accumulate, o.l2, o.dropout, o.seed, o.augment, o.featureViews],
       }),
@@ -279,6 +292,38 @@ export async function trainCommand(o: TrainOptions): Promise<TrainResult> {
 /** Brings every weight to the CPU asynchronously first (a GPU backend cannot read synchronously, and the export does). */
 const prefetchWeights = (model: tf.LayersModel) => Promise.all(model.weights.map((w) => w.read().data()));
 
+/** One split's figures in metrics.json: int8 through the Worker's engine, fp32 natively, and the two compared. */
+interface SplitSummary {
+  count: number;
+  accuracy: number;
+  accuracy_fp32: number;
+  agreement_fp32_int8: number;
+  macro_f1: number;
+  per_class: Record<string, ClassificationMetrics['per_class'][number]>;
+  confusion_matrix: number[][];
+  roc_curves: Record<string, ClassificationMetrics['roc_curves'][number]>;
+  roc_auc: Record<string, number>;
+}
+
+async function scoreSplit(fp32Bytes: Uint8Array, int8Bytes: Uint8Array, set: LoadedSet, spec: PreprocessSpec, labels: string[]) {
+  // int8 through the Worker's engine (the edge's numbers, the same on any host); fp32 natively (fast, float).
+  const p32 = await predictAll(fp32Bytes, set.tensors, spec, { engine: 'native' });
+  const int8 = await predictAll(int8Bytes, set.tensors, spec);
+  const metrics = classificationMetrics(set.labels, int8.predicted, int8.scores, labels.length);
+  const summary: SplitSummary = {
+    count: set.tensors.length,
+    accuracy: metrics.top1,
+    accuracy_fp32: classificationMetrics(set.labels, p32.predicted, p32.scores, labels.length).top1,
+    agreement_fp32_int8: agreement(int8.predicted, p32.predicted),
+    macro_f1: metrics.macro_f1,
+    per_class: Object.fromEntries(labels.map((l, i) => [l, metrics.per_class[i]!])),
+    confusion_matrix: metrics.confusion_matrix,
+    roc_curves: Object.fromEntries(labels.map((l, i) => [l, metrics.roc_curves[i]!])),
+    roc_auc: Object.fromEntries(labels.map((l, i) => [l, metrics.per_class[i]!.roc_auc])),
+  };
+  return { summary, metrics, int8 };
+}
+
 /** Export, quantize, evaluate, and write every output file. */
 async function finish(o: TrainOptions, model: tf.LayersModel, spec: PreprocessSpec, data: Data, history: EpochRecord[], callbacks: CallbackState): Promise<TrainResult> {
   const { log } = o;
@@ -293,31 +338,24 @@ async function finish(o: TrainOptions, model: tf.LayersModel, spec: PreprocessSp
   const int8Bytes = encodeModel(int8);
   await writeFileAtomic(join(o.out, 'model-int8.onnx'), int8Bytes);
 
-  // int8 through the Worker's engine (the edge's numbers, the same on any host); fp32 natively (fast, float).
-  const p32 = await predictAll(fp32Bytes, data.val.tensors, spec, { engine: 'native' });
-  const p8 = await predictAll(int8Bytes, data.val.tensors, spec);
-  const int8Metrics = classificationMetrics(data.val.labels, p8.predicted, p8.scores, data.labels.length);
-  const fp32Metrics = classificationMetrics(data.val.labels, p32.predicted, p32.scores, data.labels.length);
+  const validation = await scoreSplit(fp32Bytes, int8Bytes, data.val, spec, data.labels);
+  const test = data.test ? await scoreSplit(fp32Bytes, int8Bytes, data.test, spec, data.labels) : null;
   const metrics = {
     labels: data.labels,
-    count: data.val.tensors.length,
-    accuracy: int8Metrics.top1,
-    accuracy_fp32: fp32Metrics.top1,
-    agreement_fp32_int8: agreement(p8.predicted, p32.predicted),
     int8_engine: INT8_ENGINE,
     fp32_engine: FP32_ENGINE,
-    macro_f1: int8Metrics.macro_f1,
-    per_class: Object.fromEntries(data.labels.map((l, i) => [l, int8Metrics.per_class[i]])),
-    confusion_matrix: int8Metrics.confusion_matrix,
-    roc_curves: Object.fromEntries(data.labels.map((l, i) => [l, int8Metrics.roc_curves[i]])),
-    roc_auc: Object.fromEntries(data.labels.map((l, i) => [l, int8Metrics.per_class[i]!.roc_auc])),
+    /** Chose the best epoch, early stopping and learning-rate cuts: optimistic. */
+    validation: validation.summary,
+    /** Scored once at the end, by nothing that chose anything: the model's accuracy (null without a test split). */
+    test: test?.summary ?? null,
     best: callbacks.bestAt,
     best_val_loss: callbacks.bestValLoss,
-    skipped: [...data.train.skipped, ...data.val.skipped],
+    skipped: [...data.train.skipped, ...data.val.skipped, ...(data.test?.skipped ?? [])],
     history,
   };
   await writeJsonAtomic(join(o.out, 'metrics.json'), metrics);
 
+  const short = (prefix: string, m: SplitSummary) => ({ [`${prefix}_count`]: m.count, [`${prefix}_top1_int8`]: m.accuracy, [`${prefix}_top1_fp32`]: m.accuracy_fp32, [`${prefix}_agreement`]: m.agreement_fp32_int8, [`${prefix}_macro_f1`]: m.macro_f1 });
   const manifest = buildManifest({
     name: o.name,
     version: o.version,
@@ -327,19 +365,22 @@ async function finish(o: TrainOptions, model: tf.LayersModel, spec: PreprocessSp
     preprocess: spec,
     labels: data.labels,
     quantization: summary,
-    metrics: { val_count: metrics.count, val_top1_int8: metrics.accuracy, val_top1_fp32: metrics.accuracy_fp32, val_agreement: metrics.agreement_fp32_int8, val_macro_f1: metrics.macro_f1 },
+    metrics: { ...short('val', validation.summary), ...(test ? short('test', test.summary) : {}) },
     reference: { file: 'model-fp32.onnx', sha256: sha256OfBytes(fp32Bytes), bytes: fp32Bytes.byteLength },
     externalData: await writeExternalDataForm(o.out, 'model-int8.onnx', int8Bytes, { tensors: data.val.tensors.slice(0, 64), dims: [1, 3, spec.height, spec.width] }, log),
   });
   await writeJsonAtomic(join(o.out, 'manifest.json'), manifest);
 
-  const worst: WorstMistake[] = data.val.labels
-    .map((truth, i) => ({ i, truth, predicted: p8.predicted[i]!, confidence: p8.scores[i]![p8.predicted[i]!]! }))
+  // The report shows the split the model is judged on: test when there is one.
+  const [shown, shownSet, splitName] = test ? ([test, data.test!, 'test'] as const) : ([validation, data.val, 'validation'] as const);
+  const worst: WorstMistake[] = shownSet.labels
+    .map((truth, i) => ({ i, truth, predicted: shown.int8.predicted[i]!, confidence: shown.int8.scores[i]![shown.int8.predicted[i]!]! }))
     .filter((m) => m.predicted !== m.truth)
     .sort((a, b) => b.confidence - a.confidence)
     .slice(0, 12)
-    .map((m) => ({ path: data.val.paths[m.i]!, truth: data.labels[m.truth]!, predicted: data.labels[m.predicted]!, confidence: m.confidence }));
-  await writeReport(join(o.out, 'report.html'), { title: `${o.name} ${o.version}`, labels: data.labels, metrics: int8Metrics, accuracyFp32: fp32Metrics.top1, agreement: metrics.agreement_fp32_int8, history, worst, readImage: (p) => readFile(p) });
-  log(`done: val top-1 int8 ${metrics.accuracy.toFixed(3)} (fp32 ${metrics.accuracy_fp32.toFixed(3)}, agreement ${metrics.agreement_fp32_int8.toFixed(3)}); outputs in ${o.out}/`);
+    .map((m) => ({ path: shownSet.paths[m.i]!, truth: data.labels[m.truth]!, predicted: data.labels[m.predicted]!, confidence: m.confidence }));
+  await writeReport(join(o.out, 'report.html'), { title: `${o.name} ${o.version}`, split: splitName, labels: data.labels, metrics: shown.metrics, accuracyFp32: shown.summary.accuracy_fp32, agreement: shown.summary.agreement_fp32_int8, history, worst, readImage: (p) => readFile(p) });
+  const line = (name: string, m: SplitSummary) => `${name} top-1 int8 ${m.accuracy.toFixed(3)} (fp32 ${m.accuracy_fp32.toFixed(3)}, agreement ${m.agreement_fp32_int8.toFixed(3)}, ${m.count} images)`;
+  log(`done: ${test ? `${line('test', test.summary)}; ` : ''}${line('validation', validation.summary)}; outputs in ${o.out}/`);
   return { metrics, history, outDir: o.out };
 }

@@ -15,6 +15,7 @@ import { adamStepInto, createAdamState } from '../tf/fused-adam.js';
 import { float32View } from '../tf/heap.js';
 import type { AugmentOptions } from './augment.js';
 import { arriveAndWait } from './barrier.js';
+import type { WorkerCheckpoint } from './fit-checkpoint.js';
 import { batchOrder } from './batch-order.js';
 import { channelPermuter, type ChannelPermutation } from './channel-permutation.js';
 import { makeBatch, type Recolour, type TensorSet } from './batches.js';
@@ -51,11 +52,16 @@ export interface FitWorkerData {
   barrier: SharedArrayBuffer;
   /** Held-out images ([count, 3, H, W]) that worker 0 scores every `every` steps (a learning curve), or null. */
   evaluation: { images: SharedArrayBuffer; labels: SharedArrayBuffer; every: number } | null;
+  /** Post this worker's checkpoint state after every `every`-th step (fit-checkpoint.ts), or never. */
+  checkpointEvery?: number;
+  /** Continue after `step`: the trainable weights (all workers), this worker's own state. */
+  resume?: { step: number; weights: Float32Array; own: WorkerCheckpoint } | null;
 }
 
 export type FitWorkerMessage =
   | { kind: 'step'; rank: number; step: number; loss: number; correct: number; count: number; learningRate: number }
   | { kind: 'eval'; step: number; accuracy: number; perClass: number[] }
+  | { kind: 'checkpoint'; rank: number; step: number; state: WorkerCheckpoint; weights?: Float32Array }
   | { kind: 'done'; rank: number; checksum: number; onnx?: Uint8Array };
 
 /** Σ of every trainable weight in float64: equal on all workers when the replicas stayed identical. */
@@ -132,13 +138,29 @@ export async function runFitWorker(data: FitWorkerData): Promise<void> {
       v.assign(t);
       t.dispose();
     });
-  // Worker 0's initial weights for everyone (the same seed already makes them equal; this makes it certain).
-  if (data.rank === 0) variables.forEach((v, i) => weights.set(float32View(v), offsets[i]));
+  const resume = data.resume ?? null;
+  const statistics = model.nonTrainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
+  // Worker 0's initial weights for everyone (the same seed already makes them equal; this makes it certain),
+  // or the checkpoint's.
+  if (data.rank === 0) {
+    if (resume) weights.set(resume.weights);
+    else variables.forEach((v, i) => weights.set(float32View(v), offsets[i]));
+  }
   sync();
-  if (data.rank !== 0) load();
+  if (data.rank !== 0 || resume) load();
 
   const mine = partitionBySize(sizes, data.workers)[data.rank]!;
   const state = createAdamState(mine.map((i) => sizes[i]!));
+  if (resume) {
+    if (resume.own.m.length !== mine.length || resume.own.nonTrainable.length !== statistics.length) throw new Error('fit-worker: the checkpoint is for another model or worker count');
+    resume.own.m.forEach((m, j) => state.m[j]!.set(m));
+    resume.own.v.forEach((v, j) => state.v[j]!.set(v));
+    statistics.forEach((s, i) => {
+      const t = tf.tensor(resume.own.nonTrainable[i]!, s.shape, 'float32');
+      s.assign(t);
+      t.dispose();
+    });
+  }
   const set = sharedSet(data.images, data.labels, data);
   const pool = data.latePool ?? null;
   const count = pool ? pool.first : set.tensors.length;
@@ -157,9 +179,18 @@ export async function runFitWorker(data: FitWorkerData): Promise<void> {
     const active = [permutation && step >= permutation.fromStep ? permute : null, fading && step >= fading.fromStep ? fade : null].filter((f) => f !== null);
     return active.length === 0 ? undefined : (xs, offset, pixels) => active.forEach((f) => f(xs, offset, pixels));
   };
-  for (let step = 0; step < data.steps; step++) {
+  const batchAt = (step: number) => {
     const indices = swapLate(step, nextBatch().slice(data.rank * data.batchPerWorker, (data.rank + 1) * data.batchPerWorker));
-    const { x, y } = makeBatch(set, indices, data.augment, augmentRandom, recolourAt(step));
+    return { indices, ...makeBatch(set, indices, data.augment, augmentRandom, recolourAt(step)) };
+  };
+  // A resumed run draws (and drops) the batches it already trained on: every random stream is where it was.
+  const first = resume ? resume.step + 1 : 0;
+  for (let step = 0; step < first; step++) {
+    const { x, y } = batchAt(step);
+    tf.dispose([x, y]);
+  }
+  for (let step = first; step < data.steps; step++) {
+    const { indices, x, y } = batchAt(step);
     let correct = 0;
     const { value, grads } = tf.variableGrads(() => {
       const p = model.apply(x, { training: true }) as tf.Tensor;
@@ -179,6 +210,16 @@ export async function runFitWorker(data: FitWorkerData): Promise<void> {
     load();
     post({ kind: 'step', rank: data.rank, step, loss, correct, count: indices.length, learningRate });
     if (heldOut && ((step + 1) % data.evaluation!.every === 0 || step + 1 === data.steps)) post({ kind: 'eval', step, ...accuracyOn(model, heldOut) });
+    // After the evaluation: a checkpoint's extra state (the caller's curve) then includes this step's score.
+    if (data.checkpointEvery && (step + 1) % data.checkpointEvery === 0 && step + 1 < data.steps) {
+      const own: WorkerCheckpoint = { nonTrainable: statistics.map((s) => Float32Array.from(float32View(s))), m: state.m.map((m) => m.slice()), v: state.v.map((v) => v.slice()) };
+      const buffers = [...own.nonTrainable, ...own.m, ...own.v].map((a) => a.buffer as ArrayBuffer);
+      // weights is shared memory the next step overwrites: worker 0 sends a copy.
+      if (data.rank === 0) {
+        const copy = weights.slice();
+        post({ kind: 'checkpoint', rank: 0, step, state: own, weights: copy }, [...buffers, copy.buffer as ArrayBuffer]);
+      } else post({ kind: 'checkpoint', rank: data.rank, step, state: own }, buffers);
+    }
   }
   const checksum = weightChecksum(variables);
   if (data.rank === 0) {

@@ -9,6 +9,8 @@
  */
 import { Worker } from 'node:worker_threads';
 import { BARRIER_BYTES } from './barrier.js';
+import { createHash } from 'node:crypto';
+import { readCheckpointFor, writeCheckpoint, type FitCheckpoint, type WorkerCheckpoint } from './fit-checkpoint.js';
 import type { FitWorkerData, FitWorkerMessage } from './fit-worker.js';
 
 export interface StepLog {
@@ -19,7 +21,17 @@ export interface StepLog {
   seconds: number;
 }
 
-export type ParallelFitOptions = Omit<FitWorkerData, 'rank' | 'images' | 'labels' | 'gradients' | 'weights' | 'barrier' | 'evaluation'> & {
+export interface CheckpointOptions {
+  /** Where the run's checkpoint lives: read at the start (a run it matches continues from it), rewritten every `every` steps. */
+  file: string;
+  every: number;
+  /** The caller's own state to keep with each checkpoint (e.g. its learning curve so far). */
+  extra?: () => unknown;
+  /** Called before training when the run continues from a checkpoint. */
+  onResume?: (step: number, extra: unknown) => void;
+}
+
+export type ParallelFitOptions = Omit<FitWorkerData, 'rank' | 'images' | 'labels' | 'gradients' | 'weights' | 'barrier' | 'evaluation' | 'checkpointEvery' | 'resume'> & {
   tensors: Float32Array[];
   labelsOf: number[];
   /** Held-out tensors scored every `every` steps (reported through onEvaluate). */
@@ -32,6 +44,10 @@ export type ParallelFitOptions = Omit<FitWorkerData, 'rank' | 'images' | 'labels
   /** Trainable parameter count of the model (sizes the shared gradient buffers). */
   parameters: number;
   onStep?: (log: StepLog) => void;
+  /** Resumable training: same bytes as a run that never stopped (fit-checkpoint.ts). */
+  checkpoint?: CheckpointOptions;
+  /** Stops the run (after the checkpoint being written, if any, is on disk): rejects with the signal's reason. */
+  signal?: AbortSignal;
 };
 
 /** tsx's loader is registered per thread: the worker registers it before importing the TypeScript module. */
@@ -49,7 +65,17 @@ function shareImages(tensors: Float32Array[], labels: number[]) {
 
 /** Trains on `workers` threads; resolves with worker 0's model as ONNX bytes. */
 export async function fitDataParallel(options: ParallelFitOptions): Promise<Uint8Array> {
-  const { tensors, labelsOf, parameters, onStep, evaluation, workerEntry, ...common } = options;
+  const { tensors, labelsOf, parameters, onStep, evaluation, workerEntry, checkpoint, signal, ...common } = options;
+  signal?.throwIfAborted();
+  // What a checkpoint must match: every option and the data (not the callbacks).
+  const digest = createHash('sha256').update(JSON.stringify(common));
+  for (const t of tensors) digest.update(new Uint8Array(t.buffer, t.byteOffset, t.byteLength));
+  digest.update(new Uint8Array(Int32Array.from(labelsOf).buffer));
+  const run: FitCheckpoint['run'] = { steps: common.steps, seed: common.seed, workers: common.workers, parameters, fingerprint: digest.digest('hex') };
+  const resumed = checkpoint ? await readCheckpointFor(checkpoint.file, run) : null;
+  if (resumed) checkpoint!.onResume?.(resumed.step, resumed.extra);
+  const parts = new Map<number, { weights?: Float32Array; workers: Array<WorkerCheckpoint | undefined>; arrived: number }>();
+  let writing: Promise<void> = Promise.resolve();
   const { images, labels } = shareImages(tensors, labelsOf);
   const heldOut = evaluation ? { ...shareImages(evaluation.tensors, evaluation.labels), every: evaluation.every } : null;
   const gradients = new SharedArrayBuffer(common.workers * parameters * 4);
@@ -60,10 +86,12 @@ export async function fitDataParallel(options: ParallelFitOptions): Promise<Uint
   const workers: Worker[] = [];
   try {
     return await new Promise<Uint8Array>((resolve, reject) => {
+      signal?.addEventListener('abort', () => writing.then(() => reject(signal.reason), reject), { once: true });
       let onnx: Uint8Array | undefined;
       const checksums: number[] = [];
       for (let rank = 0; rank < common.workers; rank++) {
-        const data: FitWorkerData = { ...common, rank, images, labels, gradients, weights, barrier, evaluation: heldOut };
+        const resume = resumed ? { step: resumed.step, weights: resumed.weights, own: resumed.workers[rank]! } : null;
+        const data: FitWorkerData = { ...common, rank, images, labels, gradients, weights, barrier, evaluation: heldOut, checkpointEvery: checkpoint?.every, resume };
         const worker = workerEntry ? new Worker(workerEntry, { workerData: data }) : new Worker(WORKER_BOOT, { eval: true, workerData: data });
         workers.push(worker);
         worker.on('error', reject);
@@ -75,6 +103,18 @@ export async function fitDataParallel(options: ParallelFitOptions): Promise<Uint
             evaluation?.onEvaluate(message.step, message.accuracy, message.perClass);
             return;
           }
+          if (message.kind === 'checkpoint') {
+            const entry = parts.get(message.step) ?? { workers: [], arrived: 0 };
+            entry.workers[message.rank] = message.state;
+            if (message.weights) entry.weights = message.weights;
+            if (++entry.arrived < common.workers) return void parts.set(message.step, entry);
+            parts.delete(message.step);
+            const saved: FitCheckpoint = { step: message.step, run, weights: entry.weights!, workers: entry.workers as WorkerCheckpoint[], extra: checkpoint!.extra?.() ?? null };
+            // One write at a time, in step order; a failed write fails the run (a resumable build that cannot save is not).
+            writing = writing.then(() => writeCheckpoint(checkpoint!.file, saved));
+            writing.catch(reject);
+            return;
+          }
           if (message.kind === 'done') {
             if (message.onnx) onnx = message.onnx;
             checksums.push(message.checksum);
@@ -82,7 +122,7 @@ export async function fitDataParallel(options: ParallelFitOptions): Promise<Uint
             // Every replica must end with the same weights; anything else is a bug in the exchange.
             if (checksums.some((c) => c !== checksums[0])) reject(new Error(`training workers ended with different weights (checksums ${checksums.join(', ')})`));
             else if (!onnx) reject(new Error('worker 0 sent no model'));
-            else resolve(onnx);
+            else writing.then(() => resolve(onnx!), reject);
             return;
           }
           const entry = pending.get(message.step) ?? { loss: 0, correct: 0, count: 0, learningRate: message.learningRate, arrived: 0 };

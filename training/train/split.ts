@@ -1,4 +1,4 @@
-/** @module Stratified, seeded train/validation split of a folder-per-class data set. */
+/** @module Stratified, seeded train/validation(/test) splits of a folder-per-class data set. */
 import { seededRandom, shuffle } from '../data/random.js';
 import type { LabelledFile } from '../data/folder.js';
 
@@ -24,4 +24,21 @@ export function stratifiedSplit(files: LabelledFile[], fraction: number, seed: n
     split.train.push(...members.slice(held));
   }
   return split;
+}
+
+/** A seed for the test split that no validation split of `seed` shares (a prime offset: any fixed one would do). */
+export const testSeedOf = (seed: number) => seed + 7919;
+
+export interface ThreeWaySplit extends Split {
+  test: LabelledFile[];
+}
+
+/**
+ * Holds out a test split first (`testFraction` of every class, its own seed), then the validation split from
+ * the rest exactly as `stratifiedSplit` does. With `testFraction` 0 the result is `stratifiedSplit`'s, test empty.
+ */
+export function threeWaySplit(files: LabelledFile[], testFraction: number, valFraction: number, seed: number): ThreeWaySplit {
+  if (testFraction === 0) return { ...stratifiedSplit(files, valFraction, seed), test: [] };
+  const { train: rest, val: test } = stratifiedSplit(files, testFraction, testSeedOf(seed));
+  return { ...stratifiedSplit(rest, valFraction, seed), test };
 }
