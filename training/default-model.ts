@@ -30,6 +30,8 @@ import type { AugmentOptions } from './train/augment.js';
 import type { ChannelPermutation } from './train/channel-permutation.js';
 import type { ContrastReduction } from './train/contrast.js';
 import { fitDataParallel } from './train/parallel-fit.js';
+import { taskProgress, type TaskProgress } from './train/progress.js';
+import { describeEstimate, estimateBuild, type BuildEstimate } from './build-estimate.js';
 
 export interface DefaultModelRecipe {
   name: string;
@@ -152,6 +154,10 @@ export interface BuildReport {
   sha256: string;
   written: string;
   build_seconds: number;
+  /** From the trained fp32 model to the last file written (quantize, evaluate, pre-optimise, bench model). */
+  outputs_seconds: number;
+  /** What the build said it would take before it started (null when it did not train). */
+  estimate: BuildEstimate | null;
   training: TrainingRecord | null;
   machine: MachineInfo;
   splits: Record<'train' | 'validation' | 'test', string>;
@@ -185,18 +191,20 @@ function withInputSize(model: ModelProto, size: number): ModelProto {
   return copy;
 }
 
+const modelOptionsOf = (recipe: DefaultModelRecipe) => ({ inputSize: recipe.inputSize, classes: SHAPE_CLASSES.length, bnMomentum: recipe.bnMomentum, zeroInitResidual: true, residualGamma: recipe.residualGamma, seed: recipe.seed });
+
 /** A build interrupted (Ctrl-C, a crash, a closed laptop) continues from its last checkpoint, this often. */
 const CHECKPOINT_EVERY = 100;
 
 async function trainAndExport(recipe: DefaultModelRecipe, train: LoadedSet, late: LoadedSet, heldOut: LoadedSet, checkpointFile: string, log: BuildOptions['log']): Promise<{ onnx: ModelProto; curve: Array<[number, number]>; seconds: number }> {
   await useBackend('wasm');
-  const modelOptions = { inputSize: recipe.inputSize, classes: SHAPE_CLASSES.length, bnMomentum: recipe.bnMomentum, zeroInitResidual: true, residualGamma: recipe.residualGamma, seed: recipe.seed };
+  const modelOptions = modelOptionsOf(recipe);
   const parameters = trainableParameterCount(modelOptions);
   let started = Date.now();
   let curve: Array<[number, number]> = [];
   let window = { loss: 0, accuracy: 0, n: 0 };
   let firstStep = 0;
-  const sessionStarted = Date.now();
+  let progress: TaskProgress | null = null;
   const bytes = await fitDataParallel({
     workers: recipe.workers,
     model: modelOptions,
@@ -233,19 +241,17 @@ async function trainAndExport(recipe: DefaultModelRecipe, train: LoadedSet, late
       onEvaluate: (step, accuracy, perClass) => {
         curve.push([step + 1, accuracy]);
         const byClass = perClass.map((r, c) => `${SHAPE_CLASSES[c]} ${(r * 100).toFixed(0)}`).join(', ');
-        log(`  validation top-1 after ${step + 1} steps: ${(accuracy * 100).toFixed(1)} % (recall: ${byClass})`);
+        (progress?.log ?? log)(`  validation top-1 after ${step + 1} steps: ${(accuracy * 100).toFixed(1)} % (recall: ${byClass})`);
       },
     },
     onStep: (s) => {
+      progress ??= taskProgress('train: step', recipe.steps, { lineEvery: 25, fields: ['loss', 'acc', 'lr'], log, done: firstStep });
       window = { loss: window.loss + s.loss, accuracy: window.accuracy + s.accuracy, n: window.n + 1 };
-      if ((s.step + 1) % 25 === 0 || s.step + 1 === recipe.steps) {
-        const elapsed = (Date.now() - started) / 1000;
-        const eta = ((Date.now() - sessionStarted) / 1000 / (s.step + 1 - firstStep)) * (recipe.steps - s.step - 1);
-        log(`  step ${s.step + 1}/${recipe.steps}  loss ${(window.loss / window.n).toFixed(3)}  acc ${(window.accuracy / window.n).toFixed(3)}  lr ${s.learningRate.toExponential(1)}  ${elapsed.toFixed(0)} s (eta ${eta.toFixed(0)} s)`);
-        window = { loss: 0, accuracy: 0, n: 0 };
-      }
+      progress.tick(1, { loss: (window.loss / window.n).toFixed(3), acc: (window.accuracy / window.n).toFixed(3), lr: s.learningRate.toExponential(1) });
+      if ((s.step + 1) % 25 === 0) window = { loss: 0, accuracy: 0, n: 0 };
     },
   });
+  (progress as TaskProgress | null)?.done(); // assigned in onStep, which TypeScript cannot see
   return { onnx: decodeModel(bytes), curve, seconds: (Date.now() - started) / 1000 };
 }
 
@@ -269,13 +275,24 @@ export async function buildDefaultModel(options: BuildOptions): Promise<void> {
   const t0 = Date.now();
 
   const dataDir = join(cache, 'shapes');
-  if (!(await exists(join(dataDir, '.done')))) {
+  const fp32Path = join(cache, 'model-fp32.onnx');
+  const drawn = await exists(join(dataDir, '.done'));
+  const shapesToDraw = (recipe.trainPerClass + recipe.testPerClass + recipe.svgPerClass) * SHAPE_CLASSES.length + (recipe.lateCrosses?.count ?? 0);
+  let estimate: BuildEstimate | null = null;
+  if (!(await exists(fp32Path)) && !options.fast) {
+    log('model: no finished training run for this recipe in the cache; timing a few steps to estimate the build…');
+    estimate = await estimateBuild({ model: modelOptionsOf(recipe), batchPerWorker: recipe.batchPerWorker, steps: recipe.steps, shapesToDraw: drawn ? 0 : shapesToDraw });
+    for (const line of describeEstimate(estimate, recipe.steps)) log(line);
+  }
+  if (!drawn) {
     log(`data: drawing ${recipe.trainPerClass + recipe.testPerClass} shapes per class into ${dataDir}`);
-    await writeShapesDataset({ dir: dataDir, seed: recipe.seed, splits: [
+    const drawing = taskProgress('data: shapes drawn', shapesToDraw - recipe.svgPerClass * SHAPE_CLASSES.length, { lineEvery: 1000, log });
+    await writeShapesDataset({ dir: dataDir, seed: recipe.seed, onImage: () => drawing.tick(), splits: [
         { name: 'train', perClass: recipe.trainPerClass },
         { name: 'test', perClass: recipe.testPerClass },
         ...(recipe.lateCrosses ? [{ name: 'late', perClass: recipe.lateCrosses.count, classes: ['cross'] as const, draw: { crossHalfThickness: recipe.lateCrosses.halfThickness } }] : []),
       ] });
+    drawing.done();
     await writeSvgShapes(join(dataDir, 'svg'), recipe.svgPerClass, svgSetSeed(recipe));
     await writeFileAtomic(join(dataDir, '.done'), new Date().toISOString());
   }
@@ -293,7 +310,6 @@ export async function buildDefaultModel(options: BuildOptions): Promise<void> {
   const train = await load('train');
   log(`data: ${train.tensors.length} training images loaded (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
 
-  const fp32Path = join(cache, 'model-fp32.onnx');
   if (!(await exists(fp32Path))) {
     log(`train: ResNet50 from scratch at ${recipe.inputSize}×${recipe.inputSize}, ${recipe.steps} steps of ${recipe.workers}×${recipe.batchPerWorker} (${recipe.workers} data-parallel tfjs wasm workers, our gradient kernels)`);
     const late = recipe.lateCrosses ? await load('late') : { tensors: [], labels: [], paths: [], skipped: [] };
@@ -303,6 +319,7 @@ export async function buildDefaultModel(options: BuildOptions): Promise<void> {
     await writeJsonAtomic(join(cache, 'training.json'), { seconds, curve, machine: machineInfo(), finished: new Date().toISOString() } satisfies TrainingRecord);
     await rm(checkpointFile, { force: true });
   }
+  const outputsStarted = Date.now();
   const fp32Bytes = new Uint8Array(await readFile(fp32Path));
   const fp32 = decodeModel(fp32Bytes);
 
@@ -401,6 +418,8 @@ export async function buildDefaultModel(options: BuildOptions): Promise<void> {
     sha256: int8Sha,
     written: new Date().toISOString(),
     build_seconds: Math.round((Date.now() - t0) / 1000),
+    outputs_seconds: Math.round((Date.now() - outputsStarted) / 1000),
+    estimate,
     training: training ?? null,
     machine: machineInfo(),
     splits: {

@@ -20,6 +20,8 @@ export interface ShapesDatasetOptions {
   /** Canvas side range in pixels (square images). */
   minSize?: number;
   maxSize?: number;
+  /** Called after each image is written (progress). */
+  onImage?: () => void;
 }
 
 /** Draws and writes every image; a third are PNG, the rest JPEG at quality 60–95. Deterministic in `seed`. */
@@ -40,6 +42,7 @@ export async function writeShapesDataset(options: ShapesDatasetOptions): Promise
         const bytes = await (asPng ? raw.png() : raw.jpeg({ quality })).toBuffer();
         await writeFile(join(folder, `${String(i).padStart(5, '0')}.${asPng ? 'png' : 'jpg'}`), bytes);
         written++;
+        options.onImage?.();
       }
     }
   }
