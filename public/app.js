@@ -18,10 +18,33 @@ const WORDS = {
   unauthorized: 'This server needs an API key; the page cannot send one.',
 };
 
+/** Below this top score the page says in words that the model is unsure (it always answers one of its labels). */
+const UNSURE_BELOW = 0.6;
+let knownLabels = [];
+
 fetch('/v1/models').then((r) => r.json()).then((body) => {
   const m = body.models && body.models[0];
+  if (m) knownLabels = m.labels;
   $('model').textContent = m ? 'Model ' + m.name + ' ' + m.version + ': ' + m.labels.length + ' labels (' + m.labels.slice(0, 8).join(', ') + (m.labels.length > 8 ? ', …' : '') + ')' : '';
 }).catch(() => { $('model').textContent = ''; });
+
+// The served model's own example images: one click classifies one.
+fetch('/v1/examples').then((r) => (r.ok ? r.json() : null)).then((body) => {
+  if (!body || body.examples.length === 0) return;
+  $('example-list').replaceChildren(...body.examples.map((e) => {
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.title = 'Classify this ' + e.label;
+    const img = document.createElement('img'); img.src = e.url; img.alt = 'an example: ' + e.label;
+    button.append(img, document.createTextNode(e.label));
+    button.addEventListener('click', async () => {
+      const blob = await (await fetch(e.url)).blob();
+      classify(new File([blob], 'example-' + e.label, { type: blob.type }));
+    });
+    return button;
+  }));
+  $('examples').hidden = false;
+}).catch(() => {});
 
 /** The file itself when it is small enough; otherwise a JPEG redrawn with its long side at MAX_SIDE. */
 async function downscale(file) {
@@ -51,6 +74,9 @@ function showError(text) {
 function showResult(body) {
   $('label').textContent = body.label;
   $('confidence').textContent = (body.confidence * 100).toFixed(1) + ' %';
+  const unsure = body.confidence < UNSURE_BELOW;
+  $('unsure').hidden = !unsure;
+  $('unsure').textContent = unsure ? 'Not sure: the model is only ' + (body.confidence * 100).toFixed(0) + ' % confident. It knows only ' + (knownLabels.length ? knownLabels.join(', ') : 'its own labels') + ', and answers one of them for any image; this may be none of them.' : '';
   const list = $('top');
   list.replaceChildren(...body.top.map((t) => {
     const li = document.createElement('li');

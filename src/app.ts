@@ -4,6 +4,7 @@ import { configuredCors } from './http/cors.js';
 import { errorBody, toErrorResponse } from './http/errors.js';
 import type { AppEnv } from './http/types.js';
 import { debug } from './routes/debug.js';
+import { examples } from './routes/examples.js';
 import { health } from './routes/health.js';
 import { models } from './routes/models.js';
 import { predict } from './routes/predict.js';
@@ -22,6 +23,7 @@ app
   .route('/', predict)
   .route('/', health)
   .route('/', models)
+  .route('/', examples)
   .route('/', v2)
   .route('/', workersAi)
   .route('/', debug);

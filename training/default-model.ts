@@ -9,7 +9,8 @@
  */
 import { copyFile, mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { availableParallelism, cpus, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { extname, join } from 'node:path';
+import type { Manifest } from '../src/core/manifest.js';
 import { caffePreprocess, type PreprocessSpec } from '../src/core/preprocess-spec.js';
 import { pruneCache, useCacheFolder } from './build-cache.js';
 import { readFolderDataset } from './data/folder.js';
@@ -112,8 +113,9 @@ const BUILD_REVISION = 3;
  * CPU). 2: the external-data form the Worker loads, beside each int8 file. 3: that form pre-optimised (a shorter
  * cold start), checked against the int8 file on the held-out split. 4: the split the recipe was tuned on is
  * reported as validation; a test split no choice saw is the model's accuracy; the build report beside the model.
+ * 5: example images (one test image per class) beside the model, named in its manifest.
  */
-const OUTPUT_REVISION = 4;
+const OUTPUT_REVISION = 5;
 
 export interface BuildOptions {
   out: string;
@@ -359,6 +361,17 @@ export async function buildDefaultModel(options: BuildOptions): Promise<void> {
   await writeFileAtomic(join(out, int8File), int8Bytes);
   await copyFile(fp32Path, join(out, fp32File));
   const externalData = await writeExternalDataForm(out, int8File, int8Bytes, { tensors: heldOut, dims: [1, 3, recipe.inputSize, recipe.inputSize] }, log);
+  // What the web page offers a first visitor: the first test image of each class (the test split's files as drawn).
+  const examples: NonNullable<Manifest['examples']> = [];
+  const testFiles = (await readFolderDataset(join(dataDir, folders.test!), labels)).files;
+  for (const [c, label] of labels.entries()) {
+    const source = testFiles.find((f) => f.label === c);
+    if (!source) continue;
+    const bytes = new Uint8Array(await readFile(source.path));
+    const file = `example-${label}${extname(source.path)}`;
+    await writeFileAtomic(join(out, file), bytes);
+    examples.push({ file, sha256: sha256OfBytes(bytes), bytes: bytes.byteLength, label });
+  }
   const manifest = buildManifest({
     name: recipe.name,
     version: recipe.version,
@@ -371,6 +384,7 @@ export async function buildDefaultModel(options: BuildOptions): Promise<void> {
     metrics,
     reference: { file: fp32File, sha256: fp32Sha, bytes: fp32Bytes.byteLength },
     externalData,
+    examples,
   });
   await writeJsonAtomic(join(out, 'manifest.json'), manifest);
   const files: Record<string, string> = {
@@ -378,6 +392,7 @@ export async function buildDefaultModel(options: BuildOptions): Promise<void> {
     [externalData.graph.file]: externalData.graph.sha256,
     [externalData.weights.file]: externalData.weights.sha256,
     'manifest.json': sha256OfBytes(await readFile(join(out, 'manifest.json'))),
+    ...Object.fromEntries(examples.map((e) => [e.file, e.sha256])),
   };
 
   if (options.bench) {

@@ -19,6 +19,8 @@ export interface ManifestInput {
   reference?: Manifest['reference'];
   /** The split form the Worker loads (training/onnx/external-data.ts). */
   externalData?: Manifest['externalData'];
+  /** Images of what the model knows, with their labels, in the model folder (served to the web page). */
+  examples?: Manifest['examples'];
 }
 
 export function buildManifest(m: ManifestInput): Manifest {
@@ -45,5 +47,6 @@ export function buildManifest(m: ManifestInput): Manifest {
     metrics: m.metrics,
     ...(m.reference ? { reference: m.reference } : {}),
     ...(m.externalData ? { externalData: m.externalData } : {}),
+    ...(m.examples?.length ? { examples: m.examples } : {}),
   });
 }

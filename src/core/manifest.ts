@@ -57,6 +57,11 @@ export const ManifestSchema = z.object({
   externalData: z
     .object({ graph: FileRef, weights: FileRef, preOptimised: z.object({ level: z.literal('all'), by: z.string().min(1) }).optional() })
     .optional(),
+  /**
+   * A few images of what the model knows, each with its true label (for the default model: shapes from its test
+   * split), served with the model so the web page can show a first visitor what to try.
+   */
+  examples: z.array(FileRef.extend({ label: z.string().min(1) })).max(12).optional(),
 });
 export type Manifest = z.infer<typeof ManifestSchema>;
 
@@ -66,6 +71,9 @@ export const MANIFEST_KEY = 'manifest.json';
 export const modelKey = (manifest: Pick<Manifest, 'sha256'>) => `models/${manifest.sha256}.onnx`;
 /** The R2 key of an external-data weights file (content-addressed like the models). */
 export const weightsKey = (ref: Pick<FileRef, 'sha256'>) => `models/${ref.sha256}.weights`;
+
+/** The R2 key of an example image (content-addressed too). */
+export const exampleKey = (ref: Pick<FileRef, 'sha256'>) => `examples/${ref.sha256}`;
 
 /** Parses and validates manifest JSON; the error lists every bad field. */
 export function parseManifest(json: unknown): Manifest {

@@ -58,6 +58,14 @@ export const ModelDescriptionSchema = z
 
 export const ModelsSchema = z.object({ models: z.array(ModelDescriptionSchema) }).openapi('Models');
 
+export const ExamplesSchema = z
+  .object({
+    model: ModelRefSchema,
+    labels: z.array(z.string()),
+    examples: z.array(z.object({ label: z.string(), url: z.string(), bytes: z.number().int().positive() })),
+  })
+  .openapi('Examples');
+
 export const LiveSchema = z.object({ status: z.literal('ok') }).openapi('Live');
 export const ReadySchema = z.object({ status: z.literal('ready'), model: ModelRefSchema }).openapi('Ready');
 

@@ -3,7 +3,7 @@
  * content-addressed key, so publishing (object first, manifest last) never exposes a half-written model.
  */
 import { CodedError } from '../core/coded-error.js';
-import { MANIFEST_KEY, modelKey, parseManifest, weightsKey, type Manifest } from '../core/manifest.js';
+import { exampleKey, MANIFEST_KEY, modelKey, parseManifest, weightsKey, type Manifest } from '../core/manifest.js';
 
 export { MANIFEST_KEY, modelKey };
 
@@ -120,6 +120,11 @@ async function readVerified(bucket: R2Bucket, key: string, ref: { sha256: string
   timings.sha256_ms = (timings.sha256_ms ?? 0) + (performance.now() - bodyReadAt);
   if (sha256 !== ref.sha256) throw new ModelUnavailableError('model_integrity_failed', `${key} has sha256 ${sha256}; the manifest says ${ref.sha256}`);
   return bytes;
+}
+
+/** An example image the manifest names, verified like the model (small: read whole). */
+export async function readExample(bucket: R2Bucket, ref: { sha256: string; bytes: number }, deadline = Infinity): Promise<Uint8Array> {
+  return readVerified(bucket, exampleKey(ref), ref, {}, deadline);
 }
 
 /**

@@ -1,7 +1,7 @@
 /** Helpers for tests inside workerd: publish the test model into the MODELS bucket as `publish` does. */
 import { env } from 'cloudflare:test';
 import { inject } from 'vitest';
-import { MANIFEST_KEY, modelKey, parseManifest, weightsKey, type Manifest } from '../../src/core/manifest.js';
+import { exampleKey, MANIFEST_KEY, modelKey, parseManifest, weightsKey, type Manifest } from '../../src/core/manifest.js';
 
 export interface TestModel {
   manifest: Manifest;
@@ -9,6 +9,8 @@ export interface TestModel {
   bytes: Uint8Array;
   /** The external-data form (graph + weights) when the manifest names one. */
   split?: { graph: Uint8Array; weights: Uint8Array };
+  /** The example images the manifest names, by file. */
+  examples: Map<string, Uint8Array>;
 }
 
 const get = async (path: string) => new Uint8Array(await (await fetch(`${inject('modelBaseUrl')}/${path}`)).arrayBuffer());
@@ -17,7 +19,9 @@ export async function fetchTestModel(): Promise<TestModel> {
   const manifest = parseManifest(await (await fetch(`${inject('modelBaseUrl')}/manifest.json`)).json());
   const bytes = await get(manifest.file);
   const split = manifest.externalData && { graph: await get(manifest.externalData.graph.file), weights: await get(manifest.externalData.weights.file) };
-  return { manifest, bytes, ...(split ? { split } : {}) };
+  const examples = new Map<string, Uint8Array>();
+  for (const e of manifest.examples ?? []) examples.set(e.file, await get(e.file));
+  return { manifest, bytes, examples, ...(split ? { split } : {}) };
 }
 
 /** The same manifest as written before the external-data form existed: the Worker loads `file` itself. */
@@ -35,6 +39,7 @@ export async function publishTestModel(model?: TestModel, manifest?: Manifest): 
     await env.MODELS.put(modelKey(m.manifest.externalData.graph), m.split.graph);
   }
   await env.MODELS.put(modelKey(m.manifest), m.bytes);
+  for (const e of m.manifest.examples ?? []) await env.MODELS.put(exampleKey(e), m.examples.get(e.file)!);
   await env.MODELS.put(MANIFEST_KEY, JSON.stringify(published));
   return published;
 }

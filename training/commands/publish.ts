@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { MANIFEST_KEY, modelKey, parseManifest, weightsKey, type Manifest } from '../../src/core/manifest.js';
+import { exampleKey, MANIFEST_KEY, modelKey, parseManifest, weightsKey, type Manifest } from '../../src/core/manifest.js';
 import { sha256OfBytes } from '../files.js';
 
 export interface PublishOptions {
@@ -66,6 +66,7 @@ export async function publishModel(o: PublishOptions): Promise<Manifest> {
     objects.push([modelKey(manifest.externalData.graph), await verifiedPath(o.modelDir, manifest.externalData.graph)]);
   }
   objects.push([modelKey(manifest), await verifiedPath(o.modelDir, manifest)]);
+  for (const example of manifest.examples ?? []) objects.push([exampleKey(example), await verifiedPath(o.modelDir, example)]);
   const bucket = o.bucket ?? (await bucketFromWranglerToml());
   const where = o.remote ? ['--remote'] : ['--local', ...(o.persistTo ? ['--persist-to', o.persistTo] : [])];
   o.log(`publishing ${manifest.name}@${manifest.version} (${manifest.sha256.slice(0, 12)}…) to ${o.remote ? 'R2' : 'local R2'} bucket ${bucket}`);
