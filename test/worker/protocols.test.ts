@@ -154,6 +154,8 @@ describe('OpenAPI document', () => {
         'GET /healthz',
         'GET /readyz',
         'GET /v1/models',
+        'GET /v1/examples',
+        'GET /v1/examples/{sha256}',
         'GET /v2',
         'GET /v2/health/live',
         'GET /v2/health/ready',
