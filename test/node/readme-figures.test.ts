@@ -49,3 +49,29 @@ describe('README performance figures', () => {
     expect(quoted(bench.ort_web_infer_ms! + 0.7)).toBe(false);
   });
 });
+
+/** The accuracy the README states is the default model's test split, as the build wrote it; validation is named as such. */
+describe('README accuracy figures', () => {
+  const report = json('bench/results/default-model.json') as { model: string; metrics: Record<string, number>; training: { seconds: number } | null };
+  const status = readme.slice(readme.indexOf('Status:'), readme.indexOf('\n\n', readme.indexOf('Status:')));
+  const percent = (x: number) => `${(x * 100).toFixed(1)} %`;
+
+  it('quotes the test split (ours and librsvg), int8, and names validation apart', () => {
+    expect(report.model).not.toMatch(/-fast$/); // the full build's report, not the test model's
+    for (const key of ['test_top1_int8', 'test_svg_top1_int8', 'validation_top1_int8', 'validation_svg_top1_int8']) {
+      expect(typeof report.metrics[key], key).toBe('number');
+      expect(status, `README status should quote ${key} = ${percent(report.metrics[key]!)}`).toContain(percent(report.metrics[key]!));
+    }
+    expect(status).toMatch(/test split/);
+    expect(status).toMatch(/validation split/);
+    expect(status.indexOf(percent(report.metrics.test_top1_int8!))).toBeLessThan(status.indexOf('validation'));
+  });
+
+  it("quotes the build's training time", () => {
+    expect(readme).toContain(`training took ${report.training!.seconds.toLocaleString('en-US', { maximumFractionDigits: 0 })} s`);
+  });
+
+  it('would notice a wrong accuracy (the check can fail)', () => {
+    expect(status).not.toContain(percent(report.metrics.test_top1_int8! + 0.013));
+  });
+});
