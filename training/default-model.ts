@@ -283,7 +283,7 @@ export async function buildDefaultModel(options: BuildOptions): Promise<void> {
   let estimate: BuildEstimate | null = null;
   if (!(await exists(fp32Path)) && !options.fast) {
     log('model: no finished training run for this recipe in the cache; timing a few steps to estimate the build…');
-    estimate = await estimateBuild({ model: modelOptionsOf(recipe), batchPerWorker: recipe.batchPerWorker, steps: recipe.steps, shapesToDraw: drawn ? 0 : shapesToDraw });
+    estimate = await estimateBuild({ model: modelOptionsOf(recipe), workers: recipe.workers, batchPerWorker: recipe.batchPerWorker, augment: recipe.augment, steps: recipe.steps, shapesToDraw: drawn ? 0 : shapesToDraw });
     for (const line of describeEstimate(estimate, recipe.steps)) log(line);
   }
   if (!drawn) {
