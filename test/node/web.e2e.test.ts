@@ -111,8 +111,9 @@ describe('web page', () => {
     const buttons = page.locator('#example-list button');
     expect(await buttons.count()).toBe(labels.length);
     expect((await buttons.allTextContents()).sort()).toEqual([...labels].sort());
-    // Every thumbnail loaded (naturalWidth > 0): the images come from the Worker, verified.
-    expect(await page.$$eval('#example-list img', (imgs) => imgs.every((i) => (i as unknown as { complete: boolean; naturalWidth: number }).complete && (i as unknown as { naturalWidth: number }).naturalWidth > 0))).toBe(true);
+    // Every thumbnail loads (naturalWidth > 0): the images come from the Worker, verified. Thumbnails load after
+    // their buttons appear, so wait for them (a timeout fails the test).
+    await page.waitForFunction("[...document.querySelectorAll('#example-list img')].every((i) => i.complete && i.naturalWidth > 0)", null, { timeout: 30_000 });
     await buttons.first().click();
     await page.waitForSelector('#result:not([hidden])', { timeout: 60_000 });
     expect(requests.filter((p) => p === '/predict')).toHaveLength(1);
