@@ -307,7 +307,7 @@ export async function buildDefaultModel(options: BuildOptions): Promise<void> {
     await writeFileAtomic(join(testDir, '.done'), new Date().toISOString());
   }
   // On disk the validation split is `test/` and `svg/` (the cache's layout predates the names).
-  const folders: Record<string, string> = { train: 'train', late: 'late', validation: 'test', validation_svg: 'svg', test: '../test-sets/shapes', test_svg: '../test-sets/svg' };
+  const folders: Record<string, string> = { validation: 'test', validation_svg: 'svg', test: '../test-sets/shapes', test_svg: '../test-sets/svg' };
   const load = async (split: string) => loadImageTensors((await readFolderDataset(join(dataDir, folders[split] ?? split), labels)).files, spec);
   const train = await load('train');
   log(`data: ${train.tensors.length} training images loaded (${((Date.now() - t0) / 1000).toFixed(0)} s)`);

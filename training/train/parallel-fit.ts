@@ -63,15 +63,18 @@ function shareImages(tensors: Float32Array[], labels: number[]) {
   return { images, labels: shared };
 }
 
+function fingerprintOf(options: object, tensors: Float32Array[], labels: number[]): string {
+  const digest = createHash('sha256').update(JSON.stringify(options));
+  for (const t of tensors) digest.update(new Uint8Array(t.buffer, t.byteOffset, t.byteLength));
+  return digest.update(new Uint8Array(Int32Array.from(labels).buffer)).digest('hex');
+}
+
 /** Trains on `workers` threads; resolves with worker 0's model as ONNX bytes. */
 export async function fitDataParallel(options: ParallelFitOptions): Promise<Uint8Array> {
   const { tensors, labelsOf, parameters, onStep, evaluation, workerEntry, checkpoint, signal, ...common } = options;
   signal?.throwIfAborted();
-  // What a checkpoint must match: every option and the data (not the callbacks).
-  const digest = createHash('sha256').update(JSON.stringify(common));
-  for (const t of tensors) digest.update(new Uint8Array(t.buffer, t.byteOffset, t.byteLength));
-  digest.update(new Uint8Array(Int32Array.from(labelsOf).buffer));
-  const run: FitCheckpoint['run'] = { steps: common.steps, seed: common.seed, workers: common.workers, parameters, fingerprint: digest.digest('hex') };
+  // What a checkpoint must match: every option and the data (not the callbacks). Hashed only for a resumable run.
+  const run: FitCheckpoint['run'] = { steps: common.steps, seed: common.seed, workers: common.workers, parameters, fingerprint: checkpoint ? fingerprintOf(common, tensors, labelsOf) : '' };
   const resumed = checkpoint ? await readCheckpointFor(checkpoint.file, run) : null;
   if (resumed) checkpoint!.onResume?.(resumed.step, resumed.extra);
   const parts = new Map<number, { weights?: Float32Array; workers: Array<WorkerCheckpoint | undefined>; arrived: number }>();
