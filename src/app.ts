@@ -2,6 +2,7 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { configuredCors } from './http/cors.js';
 import { errorBody, toErrorResponse } from './http/errors.js';
+import { routingPath } from './http/path.js';
 import type { AppEnv } from './http/types.js';
 import { debug } from './routes/debug.js';
 import { examples } from './routes/examples.js';
@@ -17,7 +18,7 @@ export const OPENAPI_INFO = {
   description: 'Image classification with an int8 ResNet50 in a Cloudflare Worker (onnxruntime-web, WASM SIMD).',
 };
 
-export const app = new OpenAPIHono<AppEnv>();
+export const app = new OpenAPIHono<AppEnv>({ getPath: routingPath });
 app.use('*', configuredCors);
 app
   .route('/', predict)

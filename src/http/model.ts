@@ -5,13 +5,16 @@ import { getModel, type LoadedModel } from '../model/registry.js';
 import type { AppEnv } from './types.js';
 
 /** The loaded model; throws ModelUnavailableError (a 503 with its reason code) when there is none. */
-export function requireModel(c: Context<AppEnv>): Promise<LoadedModel> {
-  const config = readConfig(c.env);
-  return getModel(c.env.MODELS, {
+export const requireModel = (c: Context<AppEnv>): Promise<LoadedModel> => modelFor(c.env, backgroundOf(c));
+
+/** The same for callers without a request context (the service binding): `background` is their waitUntil. */
+export function modelFor(env: Env, background?: (work: Promise<unknown>) => void): Promise<LoadedModel> {
+  const config = readConfig(env);
+  return getModel(env.MODELS, {
     ttlSeconds: config.MANIFEST_TTL_SECONDS,
     prepack: config.ORT_PREPACK === '1',
     storageTimeoutSeconds: config.STORAGE_TIMEOUT_SECONDS,
-    background: (work) => backgroundOf(c)?.(work),
+    background: (work) => background?.(work),
   });
 }
 

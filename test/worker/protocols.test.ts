@@ -131,6 +131,31 @@ describe('Workers AI-compatible route', () => {
     expect(json.result).toEqual(raw.result);
   });
 
+  it("answers on Workers AI's REST paths (the cloudflare SDK's model segment percent-encoded) as on the short one", async () => {
+    const short = WorkersAiEnvelopeSchema.parse(await (await SELF.fetch(path, { method: 'POST', body: jpeg })).json());
+    const paths = [
+      '/accounts/023e105f4ecef8ad9ca31a8372d0c353/ai/run/@cf/microsoft/resnet-50',
+      '/client/v4/accounts/acct/ai/run/@cf/microsoft/resnet-50',
+      '/client/v4/accounts/acct/ai/run/@cf%2Fmicrosoft%2Fresnet-50',
+      '/accounts/acct/ai/run/%40cf%2Fmicrosoft%2Fresnet-50',
+    ];
+    for (const p of paths) {
+      const raw = await SELF.fetch(`http://worker${p}`, { method: 'POST', body: jpeg, headers: { 'content-type': 'image/jpeg' } });
+      expect(raw.status, p).toBe(200);
+      expect(WorkersAiEnvelopeSchema.parse(await raw.json()).result, p).toEqual(short.result);
+      const json = await postJson(p, { image: Array.from(jpeg) });
+      expect(WorkersAiEnvelopeSchema.parse(await json.json()).result, p).toEqual(short.result);
+    }
+  });
+
+  it('refuses another model name on a run path with 404 model_not_found in the envelope', async () => {
+    for (const p of ['/accounts/acct/ai/run/@cf/meta/llama-3-8b-instruct', '/client/v4/accounts/acct/ai/run/@cf%2Fmicrosoft%2Fresnet-101', '/ai/run/@cf/microsoft/resnet-5']) {
+      const res = await SELF.fetch(`http://worker${p}`, { method: 'POST', body: jpeg });
+      expect(res.status, p).toBe(404);
+      expect(await res.json(), p).toEqual({ result: null, success: false, errors: [{ code: 'model_not_found', message: expect.stringContaining('@cf/microsoft/resnet-50') }], messages: [] });
+    }
+  });
+
   it('answers errors in the envelope with success false', async () => {
     const empty = await SELF.fetch(path, { method: 'POST' });
     expect(empty.status).toBe(400);
@@ -163,6 +188,8 @@ describe('OpenAPI document', () => {
         'GET /v2/models/{name}/ready',
         'POST /v2/models/{name}/infer',
         'POST /ai/run/@cf/microsoft/resnet-50',
+        'POST /accounts/{account_id}/ai/run/@cf/microsoft/resnet-50',
+        'POST /client/v4/accounts/{account_id}/ai/run/@cf/microsoft/resnet-50',
       ].sort(),
     );
   });

@@ -51,6 +51,11 @@ describe('API key', () => {
     expect(ai.status).toBe(401);
     expect(await ai.json()).toMatchObject({ success: false, errors: [{ code: 'unauthorized' }] });
     expect((await post('/ai/run/@cf/microsoft/resnet-50', { authorization: `Bearer ${KEY}` })).status).toBe(200);
+    // The REST path as the cloudflare SDK calls it: its API token is the Bearer key.
+    const rest = '/client/v4/accounts/acct/ai/run/@cf%2Fmicrosoft%2Fresnet-50';
+    expect((await post(rest)).status).toBe(401);
+    expect((await post(rest, { authorization: 'Bearer not-the-key' })).status).toBe(401);
+    expect((await post(rest, { authorization: `Bearer ${KEY}` })).status).toBe(200);
   });
 
   it('leaves health, metadata and the document open', async () => {
