@@ -25,8 +25,9 @@ const options = new Command('start')
   .option('--persist-to <dir>', "wrangler's local state folder", '.wrangler/state')
   .option('--var <name=value...>', 'override a [vars] entry (repeatable)')
   .option('--inspector-port <n>', 'V8 inspector port of the Worker (benchmarks read its heap there)')
+  .option('--client-config <wrangler.toml>', "serve that Worker on the port instead, with edge-resnet beside it for its service bindings (examples/workers-ai-client)")
   .parse(process.argv)
-  .opts<{ port: number; modelDir: string; persistTo: string; var?: string[]; inspectorPort?: string }>();
+  .opts<{ port: number; modelDir: string; persistTo: string; var?: string[]; inspectorPort?: string; clientConfig?: string }>();
 
 const exists = async (p: string) => (await stat(p).catch(() => null)) !== null;
 
@@ -49,7 +50,9 @@ if (published !== manifestText) {
 
 const vars = (options.var ?? []).flatMap((v) => ['--var', v.replace('=', ':')]);
 vendorDocsAssets(); // /docs serves Swagger UI from public/docs/vendor/
-const args = [join('node_modules', 'wrangler', 'bin', 'wrangler.js'), 'dev', '--ip', '127.0.0.1', '--port', String(options.port), '--persist-to', options.persistTo, '--show-interactive-dev-session=false', ...vars, ...(options.inspectorPort ? ['--inspector-port', options.inspectorPort] : [])];
+// With a client's config first, wrangler dev serves that Worker and runs edge-resnet in the same session.
+const configs = options.clientConfig ? ['-c', options.clientConfig, '-c', 'wrangler.toml'] : [];
+const args = [join('node_modules', 'wrangler', 'bin', 'wrangler.js'), 'dev', ...configs, '--ip', '127.0.0.1', '--port', String(options.port), '--persist-to', options.persistTo, '--show-interactive-dev-session=false', ...vars, ...(options.inspectorPort ? ['--inspector-port', options.inspectorPort] : [])];
 log(`starting wrangler dev on http://127.0.0.1:${options.port}`);
 const child = spawn(process.execPath, args, { stdio: 'inherit', env: { ...process.env, ...OFFLINE_WRANGLER_ENV } });
 const stop = () => child.kill('SIGINT');

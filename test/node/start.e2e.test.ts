@@ -3,6 +3,7 @@
  * posts multipart and raw bodies over HTTP.
  */
 import { readFile } from 'node:fs/promises';
+import Cloudflare from 'cloudflare';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { photoJpeg } from '../../bench/photo.js';
@@ -46,6 +47,20 @@ describe('npm start', () => {
     expect(res.status, JSON.stringify(body)).toBe(200);
     expect(body.top).toHaveLength(5);
     expect(body.confidence).toBeGreaterThan(0);
+  });
+
+  it("answers Cloudflare's official SDK (client.ai.run) pointed at it by baseURL, as Workers AI would", async () => {
+    const jpeg = await readFile(join(inject('testModelDir'), 'fixtures', 'circle.jpg'));
+    const client = new Cloudflare({ apiToken: 'any-token-when-API_KEY-is-unset', baseURL: `${base}/client/v4`, maxRetries: 0 });
+    const result = (await client.ai.run('@cf/microsoft/resnet-50', { account_id: 'acct', image: [...jpeg] })) as Array<{ label: string; score: number }>;
+    const rest = (await (await fetch(`${base}/ai/run/@cf/microsoft/resnet-50`, { method: 'POST', body: jpeg })).json()) as { result: unknown };
+    expect(result).toHaveLength(5);
+    expect(result).toEqual(rest.result);
+    // An error reaches the SDK as its own typed error, with our code in the envelope.
+    const bad = await client.ai.run('@cf/microsoft/resnet-50', { account_id: 'acct', image: [0x47, 0x49, 0x46] }).catch((e: unknown) => e);
+    expect(bad).toBeInstanceOf(Cloudflare.APIError);
+    expect((bad as InstanceType<typeof Cloudflare.APIError>).status).toBe(415);
+    expect((bad as InstanceType<typeof Cloudflare.APIError>).errors).toEqual([{ code: 'unsupported_format', message: expect.any(String) }]);
   });
 
   it('answers bad input with a JSON 4xx, then serves the next request', async () => {

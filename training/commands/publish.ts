@@ -20,8 +20,12 @@ export interface PublishOptions {
   log: (line: string) => void;
 }
 
-/** Environment that keeps wrangler from reaching the network for anything but the command itself. */
-export const OFFLINE_WRANGLER_ENV = { WRANGLER_SEND_METRICS: 'false', NO_UPDATE_NOTIFIER: '1', WRANGLER_HIDE_BANNER: 'true' };
+/**
+ * Environment that keeps wrangler from reaching the network for anything but the command itself: no telemetry,
+ * update check or banner, and no fetch of the `Request.cf` sample from workers.cloudflare.com (offline that
+ * costs a 3 s timeout and a stack trace per Worker started).
+ */
+export const OFFLINE_WRANGLER_ENV = { WRANGLER_SEND_METRICS: 'false', NO_UPDATE_NOTIFIER: '1', WRANGLER_HIDE_BANNER: 'true', CLOUDFLARE_CF_FETCH_ENABLED: 'false' };
 
 export async function bucketFromWranglerToml(path = 'wrangler.toml'): Promise<string> {
   const toml = await readFile(path, 'utf8');
