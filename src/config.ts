@@ -13,6 +13,11 @@ export const ConfigSchema = z.object({
   MAX_IMAGE_PIXELS: positiveInt(50_000_000),
   /** Memory a decode may take, in MB, estimated from the header (src/core/image/footprint.ts). */
   MAX_DECODE_MB: positiveInt(46),
+  /**
+   * Most images in one call: repeated multipart `image` fields on /predict, a V2 input of shape [N] or
+   * [N, 3, H, W]. They are decoded and scored one after another, so memory is one image's whatever N is.
+   */
+  MAX_BATCH: positiveInt(8),
   /** Seconds a manifest read from R2 is trusted before it is checked again for a newly published model. */
   MANIFEST_TTL_SECONDS: z.coerce.number().int().nonnegative().default(60),
   /**

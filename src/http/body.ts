@@ -31,16 +31,20 @@ export async function readBodyCapped(request: Request, limit: number): Promise<U
 
 const tooLarge = (size: number, limit: number) => new ApiError(413, 'body_too_large', `the request body is ${size} bytes or more; the limit is ${limit}`);
 
+/** One image of a /predict request, or why that part of it is not one (a batch answers it in its place). */
+export type ImagePart = Uint8Array | ApiError;
+
 /**
- * The image bytes of a /predict request: multipart/form-data field `image` (the Flask recipe's contract), or
- * the raw body. The format is decided later from magic bytes, never from these headers.
+ * The images of a /predict request: the multipart/form-data field `image` (the Flask recipe's contract), once
+ * or repeated for a batch of at most `maxBatch`, or the raw body. The format is decided later from magic bytes,
+ * never from these headers. A single image's problem is the request's error; in a batch it is that image's.
  */
-export async function extractImage(request: Request, limit: number): Promise<Uint8Array> {
+export async function extractImages(request: Request, limit: number, maxBatch: number): Promise<{ batch: boolean; images: ImagePart[] }> {
   const contentType = request.headers.get('content-type') ?? '';
   const body = await readBodyCapped(request, limit);
   if (!contentType.toLowerCase().startsWith('multipart/form-data')) {
     if (body.byteLength === 0) throw new ApiError(400, 'missing_image', 'send the image as the request body or as multipart field "image"');
-    return body;
+    return { batch: false, images: [body] };
   }
   let form: FormData;
   try {
@@ -48,10 +52,18 @@ export async function extractImage(request: Request, limit: number): Promise<Uin
   } catch {
     throw new ApiError(400, 'invalid_multipart', 'the multipart/form-data body could not be parsed');
   }
-  const field = form.get('image');
-  if (field === null) throw new ApiError(400, 'missing_image', 'the multipart body has no "image" field');
-  if (typeof field === 'string') throw new ApiError(400, 'missing_image', 'the "image" field must be a file, not text');
-  const bytes = new Uint8Array(await field.arrayBuffer());
-  if (bytes.byteLength === 0) throw new ApiError(400, 'missing_image', 'the "image" file is empty');
-  return bytes;
+  const fields = form.getAll('image');
+  if (fields.length === 0) throw new ApiError(400, 'missing_image', 'the multipart body has no "image" field');
+  if (fields.length > maxBatch) throw new ApiError(400, 'batch_too_large', `${fields.length} images in one call; the limit is ${maxBatch} (MAX_BATCH)`);
+  const images: ImagePart[] = [];
+  for (const field of fields) {
+    if (typeof field === 'string') images.push(new ApiError(400, 'missing_image', 'the "image" field must be a file, not text'));
+    else {
+      const bytes = new Uint8Array(await field.arrayBuffer());
+      images.push(bytes.byteLength === 0 ? new ApiError(400, 'missing_image', 'the "image" file is empty') : bytes);
+    }
+  }
+  const batch = fields.length > 1;
+  if (!batch && images[0] instanceof ApiError) throw images[0];
+  return { batch, images };
 }

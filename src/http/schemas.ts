@@ -44,6 +44,11 @@ export const TopQuerySchema = z.object({
     .openapi({ param: { name: 'top', in: 'query' }, description: 'How many ranked labels to return (default 5, clamped to the number of labels)', example: 5 }),
 });
 
+/** One image of a batch that could not be classified: its error, in the API's form, and the status it would have had alone. */
+export const BatchItemErrorSchema = ErrorSchema.extend({ status: z.number().int().min(400).max(499) }).openapi('BatchItemError');
+/** A /predict batch (repeated `image` fields): one entry per image, in order. */
+export const BatchPredictionSchema = z.array(z.union([PredictionSchema, BatchItemErrorSchema])).openapi('BatchPrediction');
+
 export const ModelDescriptionSchema = z
   .object({
     name: z.string(),

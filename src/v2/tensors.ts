@@ -5,8 +5,8 @@ import type { V2InferInput, V2InferRequest } from './schemas.js';
 
 /** The BYTES input that carries an encoded image file. */
 export const IMAGE_INPUT = 'image';
-
-export type ModelInput = { kind: 'image'; bytes: Uint8Array } | { kind: 'tensor'; data: Float32Array };
+/** The BYTES output naming each class index. */
+export const LABELS_OUTPUT = 'labels';
 
 const invalid = (message: string) => new ApiError(400, 'invalid_input', message);
 
@@ -30,53 +30,81 @@ export function decodeBase64(text: string): Uint8Array {
   return bytes;
 }
 
-function imageInput(input: V2InferInput): ModelInput {
-  if (input.datatype !== 'BYTES') throw invalid(`input "${IMAGE_INPUT}" must have datatype BYTES, got ${input.datatype}`);
-  const values = flatten(input.data);
-  if (input.shape.length !== 1 || input.shape[0] !== 1 || values.length !== 1) throw invalid(`input "${IMAGE_INPUT}" must have shape [1] and one element (batch size 1)`);
-  const [value] = values;
-  if (typeof value !== 'string' || value.length === 0) throw invalid(`input "${IMAGE_INPUT}" must hold the file as a base64 string`);
-  return { kind: 'image', bytes: decodeBase64(value) };
+/**
+ * The inputs of one infer request, N ≤ `maxBatch` rows: encoded image files (BYTES, shape [N], each decoded from
+ * base64 only when its turn comes) or rows of the model's own input tensor (FP32, shape [N, 3, H, W]).
+ */
+export type ModelInputs = { kind: 'image'; count: number; image(i: number): Uint8Array } | { kind: 'tensor'; count: number; row(i: number): Float32Array };
+
+const BASE64 = /^[A-Za-z0-9+/\-_\s]*={0,2}\s*$/;
+
+function checkBatch(name: string, n: number | undefined, maxBatch: number): number {
+  if (n === undefined || n < 1) throw invalid(`input "${name}" needs a batch dimension of at least 1`);
+  if (n > maxBatch) throw new ApiError(400, 'batch_too_large', `input "${name}" holds ${n} items; the limit is ${maxBatch} (MAX_BATCH)`);
+  return n;
 }
 
-function tensorInput(input: V2InferInput, manifest: Manifest): ModelInput {
-  const expected = manifest.input.shape;
-  if (input.datatype !== 'FP32') throw invalid(`input "${input.name}" must have datatype FP32, got ${input.datatype}`);
-  if (input.shape.length !== expected.length || input.shape.some((d, i) => d !== expected[i])) {
-    throw invalid(`input "${input.name}" must have shape [${expected.join(', ')}], got [${input.shape.join(', ')}]`);
-  }
+function imageInputs(input: V2InferInput, maxBatch: number): ModelInputs {
+  if (input.datatype !== 'BYTES') throw invalid(`input "${IMAGE_INPUT}" must have datatype BYTES, got ${input.datatype}`);
+  if (input.shape.length !== 1) throw invalid(`input "${IMAGE_INPUT}" must have shape [N] (one file per element), got [${input.shape.join(', ')}]`);
+  const count = checkBatch(IMAGE_INPUT, input.shape[0], maxBatch);
   const values = flatten(input.data);
-  const size = expected.reduce((a, b) => a * b, 1);
-  if (values.length !== size) throw invalid(`input "${input.name}" has ${values.length} values; shape [${expected.join(', ')}] needs ${size}`);
-  const data = new Float32Array(size);
-  for (let i = 0; i < size; i++) {
+  if (values.length !== count) throw invalid(`input "${IMAGE_INPUT}" has ${values.length} elements; shape [${count}] needs ${count}`);
+  values.forEach((value, i) => {
+    if (typeof value !== 'string' || value.length === 0) throw invalid(`input "${IMAGE_INPUT}" must hold each file as a base64 string (element ${i} does not)`);
+    if (!BASE64.test(value)) throw invalid(`input "${IMAGE_INPUT}" element ${i} is not base64`);
+  });
+  return { kind: 'image', count, image: (i) => decodeBase64(values[i] as string) };
+}
+
+function tensorInputs(input: V2InferInput, manifest: Manifest, maxBatch: number): ModelInputs {
+  const [, ...item] = manifest.input.shape;
+  if (input.datatype !== 'FP32') throw invalid(`input "${input.name}" must have datatype FP32, got ${input.datatype}`);
+  if (input.shape.length !== item.length + 1 || input.shape.slice(1).some((d, i) => d !== item[i])) {
+    throw invalid(`input "${input.name}" must have shape [N, ${item.join(', ')}], got [${input.shape.join(', ')}]`);
+  }
+  const count = checkBatch(input.name, input.shape[0], maxBatch);
+  const values = flatten(input.data);
+  const size = item.reduce((a, b) => a * b, 1);
+  if (values.length !== count * size) throw invalid(`input "${input.name}" has ${values.length} values; shape [${input.shape.join(', ')}] needs ${count * size}`);
+  const data = new Float32Array(count * size);
+  for (let i = 0; i < data.length; i++) {
     const v = values[i];
     if (typeof v !== 'number' || !Number.isFinite(v)) throw invalid(`input "${input.name}" holds a value that is not a finite number at ${i}`);
     data[i] = v;
   }
-  return { kind: 'tensor', data };
+  return { kind: 'tensor', count, row: (i) => data.subarray(i * size, (i + 1) * size) };
 }
 
-/** The one input of an infer request: an encoded image or the model's own input tensor. */
-export function readModelInput(request: V2InferRequest, manifest: Manifest): ModelInput {
+/** The one input of an infer request: encoded images or the model's own input tensor, N ≤ `maxBatch` of them. */
+export function readModelInputs(request: V2InferRequest, manifest: Manifest, maxBatch: number): ModelInputs {
   if (request.inputs.length !== 1) throw invalid(`send exactly one input ("${IMAGE_INPUT}" or "${manifest.input.name}"), got ${request.inputs.length}`);
   const input = request.inputs[0]!;
-  if (input.name === IMAGE_INPUT) return imageInput(input);
-  if (input.name === manifest.input.name) return tensorInput(input, manifest);
+  if (input.name === IMAGE_INPUT) return imageInputs(input, maxBatch);
+  if (input.name === manifest.input.name) return tensorInputs(input, manifest, maxBatch);
   throw invalid(`unknown input "${input.name}"; expected "${IMAGE_INPUT}" (BYTES) or "${manifest.input.name}" (FP32)`);
 }
 
-/** Output tensors: the probabilities and the label of each index; `requested` filters them by name. */
-export function buildOutputs(scores: Float32Array, manifest: Manifest, requested?: Array<{ name: string }>) {
-  const n = scores.length;
+/** The names of the outputs a request asks for, checked (all of them when it names none). */
+export function requestedOutputs(manifest: Manifest, requested?: Array<{ name: string }>): string[] {
+  const known = [manifest.output.name, LABELS_OUTPUT];
+  if (!requested) return known;
+  for (const { name } of requested) {
+    if (!known.includes(name)) throw invalid(`unknown output "${name}"; this model has ${known.map((o) => `"${o}"`).join(' and ')}`);
+  }
+  return requested.map(({ name }) => name);
+}
+
+/**
+ * Output tensors for N rows of scores: the probabilities [N, C] and the label of each class index [N, C] (the
+ * same C labels on every row, so that rows pair up), those named in `names` in that order.
+ */
+export function buildOutputs(rows: Float32Array[], manifest: Manifest, names: string[]) {
+  const n = manifest.labels.length;
+  const labels = Array.from({ length: n }, (_, i) => manifest.labels[i] ?? String(i));
   const outputs = [
-    { name: manifest.output.name, datatype: 'FP32' as const, shape: [1, n], data: Array.from(scores) },
-    { name: 'labels', datatype: 'BYTES' as const, shape: [1, n], data: Array.from({ length: n }, (_, i) => manifest.labels[i] ?? String(i)) },
+    { name: manifest.output.name, datatype: 'FP32' as const, shape: [rows.length, n], data: rows.flatMap((r) => Array.from(r)) },
+    { name: LABELS_OUTPUT, datatype: 'BYTES' as const, shape: [rows.length, n], data: rows.flatMap(() => labels) },
   ];
-  if (!requested) return outputs;
-  return requested.map(({ name }) => {
-    const output = outputs.find((o) => o.name === name);
-    if (!output) throw invalid(`unknown output "${name}"; this model has ${outputs.map((o) => `"${o.name}"`).join(' and ')}`);
-    return output;
-  });
+  return names.map((name) => outputs.find((o) => o.name === name)!);
 }

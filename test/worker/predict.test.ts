@@ -1,7 +1,7 @@
 import { env, SELF } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Manifest } from '../../src/core/manifest.js';
-import { PredictionSchema } from '../../src/http/schemas.js';
+import { BatchPredictionSchema, PredictionSchema } from '../../src/http/schemas.js';
 import { fetchFixture, publishTestModel } from './helpers.js';
 
 let manifest: Manifest;
@@ -57,6 +57,35 @@ describe('POST /predict', () => {
         expect(Math.abs(score - expected[name]!.fp32[index]!), name).toBeLessThan(0.05);
       }
     }
+  });
+
+  it('classifies a batch (repeated "image" fields) image by image as single calls do, bad images answered in place', async () => {
+    const single = async (bytes: Uint8Array) => PredictionSchema.parse(await (await SELF.fetch('http://worker/predict?top=3', { method: 'POST', body: bytes })).json());
+    const [a, b] = [await single(jpeg), await single(png)];
+    const form = new FormData();
+    form.append('image', new File([jpeg], 'a.jpg'));
+    form.append('image', new File([new TextEncoder().encode('GIF89a')], 'b.gif'));
+    form.append('image', new File([png], 'c.png'));
+    form.append('image', new File([], 'empty.jpg'));
+    form.append('image', new File([jpeg.subarray(0, 300)], 'cut.jpg'));
+    const res = await SELF.fetch('http://worker/predict?top=3', { method: 'POST', body: form });
+    expect(res.status).toBe(200);
+    const answers = BatchPredictionSchema.parse(await res.json());
+    expect(answers).toHaveLength(5);
+    const strip = (p: unknown) => ({ ...(p as Record<string, unknown>), timing: undefined });
+    expect(strip(answers[0])).toEqual(strip(a));
+    expect(answers[1]).toEqual({ error: { code: 'unsupported_format', message: expect.any(String) }, status: 415 });
+    expect(strip(answers[2])).toEqual(strip(b));
+    expect(answers[3]).toEqual({ error: { code: 'missing_image', message: expect.any(String) }, status: 400 });
+    expect(answers[4]).toMatchObject({ status: 422 });
+  });
+
+  it('refuses a batch over MAX_BATCH with 400 batch_too_large', async () => {
+    const form = new FormData();
+    for (let i = 0; i < 9; i++) form.append('image', new File([png], `${i}.png`));
+    const res = await SELF.fetch('http://worker/predict', { method: 'POST', body: form });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toEqual({ error: { code: 'batch_too_large', message: expect.stringContaining('MAX_BATCH') } });
   });
 
   it('answers concurrent first requests with one session', async () => {

@@ -7,6 +7,7 @@ import { preprocessImage } from '../../src/core/preprocess.js';
 import { PredictionSchema, WorkersAiEnvelopeSchema } from '../../src/http/schemas.js';
 import { V2ErrorSchema, V2InferResponseSchema, V2ModelMetadataSchema, V2ServerMetadataSchema } from '../../src/v2/schemas.js';
 import { fetchFixture, publishTestModel } from './helpers.js';
+import { conformsToV2Spec } from './v2-spec.js';
 
 let manifest: Manifest;
 let jpeg: Uint8Array;
@@ -15,7 +16,14 @@ let png: Uint8Array;
 let reference: number[];
 
 const base64 = (bytes: Uint8Array) => btoa(Array.from(bytes, (b) => String.fromCharCode(b)).join(''));
-const postJson = (path: string, body: unknown) => SELF.fetch(`http://worker${path}`, { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+/** SELF.fetch, and every V2 answer (any path under /v2) checked against the protocol's spec before a test sees it. */
+async function fetchChecked(url: string, init?: RequestInit): Promise<Response> {
+  const res = await SELF.fetch(url, init);
+  const path = new URL(url).pathname;
+  if (path === '/v2' || path.startsWith('/v2/')) await conformsToV2Spec(init?.method ?? 'GET', path, res);
+  return res;
+}
+const postJson = (path: string, body: unknown) => fetchChecked(`http://worker${path}`, { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body), headers: { 'content-type': 'application/json' } });
 const imageInput = (bytes: Uint8Array) => ({ name: 'image', shape: [1], datatype: 'BYTES', data: [base64(bytes)] });
 
 beforeAll(async () => {
@@ -37,26 +45,26 @@ async function expectV2Error(res: Response, status: number): Promise<string> {
 
 describe('Open Inference Protocol (KServe V2)', () => {
   it('answers health, server and model metadata in the protocol shapes', async () => {
-    expect(await (await SELF.fetch('http://worker/v2/health/live')).json()).toEqual({ live: true });
-    const ready = await SELF.fetch('http://worker/v2/health/ready');
+    expect(await (await fetchChecked('http://worker/v2/health/live')).json()).toEqual({ live: true });
+    const ready = await fetchChecked('http://worker/v2/health/ready');
     expect([ready.status, await ready.json()]).toEqual([200, { ready: true }]);
-    const server = V2ServerMetadataSchema.parse(await (await SELF.fetch('http://worker/v2')).json());
+    const server = V2ServerMetadataSchema.parse(await (await fetchChecked('http://worker/v2')).json());
     expect(server.name).toBe('edge-resnet');
-    const meta = V2ModelMetadataSchema.parse(await (await SELF.fetch(`http://worker/v2/models/${manifest.name}`)).json());
+    const meta = V2ModelMetadataSchema.parse(await (await fetchChecked(`http://worker/v2/models/${manifest.name}`)).json());
     expect(meta).toEqual({
       name: manifest.name,
       versions: [manifest.version],
       platform: 'onnxruntime_onnx',
       inputs: [
-        { name: 'image', datatype: 'BYTES', shape: [1] },
-        { name: manifest.input.name, datatype: 'FP32', shape: manifest.input.shape },
+        { name: 'image', datatype: 'BYTES', shape: [-1] },
+        { name: manifest.input.name, datatype: 'FP32', shape: [-1, ...manifest.input.shape.slice(1)] },
       ],
       outputs: [
-        { name: manifest.output.name, datatype: 'FP32', shape: [1, manifest.labels.length] },
-        { name: 'labels', datatype: 'BYTES', shape: [1, manifest.labels.length] },
+        { name: manifest.output.name, datatype: 'FP32', shape: [-1, manifest.labels.length] },
+        { name: 'labels', datatype: 'BYTES', shape: [-1, manifest.labels.length] },
       ],
     });
-    expect(await (await SELF.fetch(`http://worker/v2/models/${manifest.name}/ready`)).json()).toEqual({ name: manifest.name, ready: true });
+    expect(await (await fetchChecked(`http://worker/v2/models/${manifest.name}/ready`)).json()).toEqual({ name: manifest.name, ready: true });
   });
 
   it('infers from an image sent as BYTES (base64), with the same probabilities as /predict', async () => {
@@ -84,6 +92,59 @@ describe('Open Inference Protocol (KServe V2)', () => {
     }
   });
 
+  it("the spec check itself fails answers the protocol does not allow (its negative control)", async () => {
+    const answer = (body: unknown, status = 200) => new Response(JSON.stringify(body), { status });
+    const meta = { name: 'm', platform: 'onnxruntime_onnx', inputs: [{ name: 'image', datatype: 'BYTES', shape: [-1] }], outputs: [] };
+    await expect(conformsToV2Spec('GET', '/v2/models/m', answer(meta))).resolves.toEqual(meta);
+    await expect(conformsToV2Spec('GET', '/v2/models/m', answer({ ...meta, platform: undefined }))).rejects.toThrow(/platform/);
+    await expect(conformsToV2Spec('GET', '/v2/models/m', answer({ ...meta, inputs: [{ name: 'image', datatype: 'STRING', shape: [1] }] }))).rejects.toThrow(/datatype/);
+    await expect(conformsToV2Spec('POST', '/v2/models/m/infer', answer({ model_name: 'm', outputs: [{ name: 'p', shape: [1], datatype: 'FP32' }] }))).rejects.toThrow(/data/);
+    await expect(conformsToV2Spec('POST', '/v2/models/m/infer', answer({ model_name: 'm', outputs: [], extra: 1 }))).rejects.toThrow(/extra/);
+    await expect(conformsToV2Spec('GET', '/v2/models/m', answer({ error: { code: 'x', message: 'y' } }, 404))).rejects.toThrow(/error/);
+  });
+
+  it('answers every model route under /versions/{version} the same, and 404 for another version', async () => {
+    const versioned = `/v2/models/${manifest.name}/versions/${manifest.version}`;
+    expect(await (await fetchChecked(`http://worker${versioned}`)).json()).toEqual(await (await fetchChecked(`http://worker/v2/models/${manifest.name}`)).json());
+    expect(await (await fetchChecked(`http://worker${versioned}/ready`)).json()).toEqual({ name: manifest.name, ready: true });
+    const res = await postJson(`${versioned}/infer`, { inputs: [imageInput(jpeg)] });
+    expect(res.status).toBe(200);
+    const body = V2InferResponseSchema.parse(await res.json());
+    expect(body.model_version).toBe(manifest.version);
+    body.outputs[0]!.data.forEach((p, i) => expect(Math.abs((p as number) - reference[i]!)).toBeLessThan(1e-6));
+    const other = `/v2/models/${manifest.name}/versions/0.0.0-not-served`;
+    for (const [method, path] of [['GET', other], ['GET', `${other}/ready`], ['POST', `${other}/infer`]] as const) {
+      const r = method === 'GET' ? await fetchChecked(`http://worker${path}`) : await postJson(path, { inputs: [imageInput(jpeg)] });
+      expect(await expectV2Error(r, 404), path).toMatch(/0\.0\.0-not-served/);
+    }
+  });
+
+  it('infers a batch: BYTES [N] and FP32 [N, 3, H, W], each row equal to its single-image answer', async () => {
+    const single = async (bytes: Uint8Array) => V2InferResponseSchema.parse(await (await postJson(`/v2/models/${manifest.name}/infer`, { inputs: [imageInput(bytes)] })).json()).outputs[0]!.data;
+    const [a, b] = [await single(jpeg), await single(png)];
+    const n = manifest.labels.length;
+    const res = await postJson(`/v2/models/${manifest.name}/infer`, { inputs: [{ name: 'image', shape: [3], datatype: 'BYTES', data: [base64(jpeg), base64(png), base64(jpeg)] }] });
+    expect(res.status).toBe(200);
+    const [probabilities, labels] = V2InferResponseSchema.parse(await res.json()).outputs;
+    expect(probabilities!.shape).toEqual([3, n]);
+    expect(probabilities!.data).toEqual([...a, ...b, ...a]);
+    expect(labels).toEqual({ name: 'labels', datatype: 'BYTES', shape: [3, n], data: [...manifest.labels, ...manifest.labels, ...manifest.labels] });
+    const tensor = (bytes: Uint8Array) => Array.from(preprocessImage(decodeImage(bytes, { maxPixels: 4_000_000 }), manifest.preprocess));
+    const rows = await postJson(`/v2/models/${manifest.name}/infer`, { inputs: [{ name: manifest.input.name, shape: [2, ...manifest.input.shape.slice(1)], datatype: 'FP32', data: [...tensor(png), ...tensor(jpeg)] }] });
+    const out = V2InferResponseSchema.parse(await rows.json()).outputs[0]!;
+    expect(out.shape).toEqual([2, n]);
+    out.data.forEach((p, i) => expect(Math.abs((p as number) - ([...b, ...a][i] as number))).toBeLessThan(1e-5));
+  });
+
+  it('refuses a batch over MAX_BATCH (8) and names the bad element of a batch', async () => {
+    const infer = `/v2/models/${manifest.name}/infer`;
+    const nine = Array.from({ length: 9 }, () => base64(png));
+    expect(await expectV2Error(await postJson(infer, { inputs: [{ name: 'image', shape: [9], datatype: 'BYTES', data: nine }] }), 400)).toMatch(/MAX_BATCH/);
+    const gif = base64(new TextEncoder().encode('GIF89a not supported'));
+    expect(await expectV2Error(await postJson(infer, { inputs: [{ name: 'image', shape: [2], datatype: 'BYTES', data: [base64(png), gif] }] }), 415)).toMatch(/^element 1 of 2: /);
+    expect(await expectV2Error(await postJson(infer, { inputs: [{ name: 'image', shape: [3], datatype: 'BYTES', data: [base64(png)] }] }), 400)).toMatch(/3/);
+  });
+
   it('returns only the outputs asked for', async () => {
     const res = await postJson(`/v2/models/${manifest.name}/infer`, { inputs: [imageInput(png)], outputs: [{ name: 'labels' }] });
     const body = V2InferResponseSchema.parse(await res.json());
@@ -104,8 +165,8 @@ describe('Open Inference Protocol (KServe V2)', () => {
     expect(await expectV2Error(await postJson(infer, { inputs: [imageInput(new TextEncoder().encode('GIF89a not supported'))] }), 415)).toMatch(/JPEG|PNG/);
     expect(await expectV2Error(await postJson(infer, { inputs: [imageInput(jpeg.subarray(0, 200))] }), 422)).toBeTruthy();
     expect(await expectV2Error(await postJson('/v2/models/no-such-model/infer', { inputs: [imageInput(jpeg)] }), 404)).toMatch(/no-such-model/);
-    expect(await expectV2Error(await SELF.fetch('http://worker/v2/models/no-such-model'), 404)).toMatch(/no-such-model/);
-    const huge = await SELF.fetch(`http://worker${infer}`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json', 'content-length': String(64 * 2 ** 20) } });
+    expect(await expectV2Error(await fetchChecked('http://worker/v2/models/no-such-model'), 404)).toMatch(/no-such-model/);
+    const huge = await fetchChecked(`http://worker${infer}`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json', 'content-length': String(64 * 2 ** 20) } });
     expect(await expectV2Error(huge, 413)).toMatch(/limit/);
     // …and the server still answers the next good request.
     expect((await postJson(infer, { inputs: [imageInput(jpeg)] })).status).toBe(200);
@@ -187,6 +248,9 @@ describe('OpenAPI document', () => {
         'GET /v2/models/{name}',
         'GET /v2/models/{name}/ready',
         'POST /v2/models/{name}/infer',
+        'GET /v2/models/{name}/versions/{version}',
+        'GET /v2/models/{name}/versions/{version}/ready',
+        'POST /v2/models/{name}/versions/{version}/infer',
         'POST /ai/run/@cf/microsoft/resnet-50',
         'POST /accounts/{account_id}/ai/run/@cf/microsoft/resnet-50',
         'POST /client/v4/accounts/{account_id}/ai/run/@cf/microsoft/resnet-50',
