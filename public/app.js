@@ -26,7 +26,26 @@ fetch('/v1/models').then((r) => r.json()).then((body) => {
   const m = body.models && body.models[0];
   if (m) knownLabels = m.labels;
   $('model').textContent = m ? 'Model ' + m.name + ' ' + m.version + ': ' + m.labels.length + ' labels (' + m.labels.slice(0, 8).join(', ') + (m.labels.length > 8 ? ', …' : '') + ')' : '';
+  if (m && m.endpoints) showEndpoints(m);
 }).catch(() => { $('model').textContent = ''; });
+
+/** Every protocol the server speaks for this model, as the server itself lists them (/v1/models). */
+function showEndpoints(m) {
+  const e = m.endpoints;
+  const items = [
+    ['POST ' + e.predict, 'multipart field "image" (repeat it for up to ' + m.max_batch + ' images) or the raw file'],
+    ['POST ' + e.v2_infer, 'Open Inference Protocol (KServe V2): input "image", BYTES [N], base64 files'],
+    ['POST ' + e.workers_ai, "Workers AI's REST path: the cloudflare SDK's client.ai.run('" + e.workers_ai_binding.model + "', …) with this server as its baseURL"],
+    ['service binding, entrypoint "' + e.workers_ai_binding.entrypoint + '"', "env.AI.run('" + e.workers_ai_binding.model + "', { image }) from another Worker"],
+  ];
+  $('endpoints').replaceChildren(...items.map(([where, what]) => {
+    const li = document.createElement('li');
+    const code = document.createElement('code'); code.textContent = where;
+    li.append(code, document.createTextNode(': ' + what));
+    return li;
+  }));
+  $('api').hidden = false;
+}
 
 // The served model's own example images: one click classifies one.
 fetch('/v1/examples').then((r) => (r.ok ? r.json() : null)).then((body) => {

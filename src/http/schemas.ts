@@ -58,6 +58,15 @@ export const ModelDescriptionSchema = z
     input: ManifestSchema.shape.input,
     preprocess: PreprocessSpecSchema,
     quantization: ManifestSchema.shape.quantization,
+    max_batch: z.number().int().positive().openapi({ description: 'Most images in one call (MAX_BATCH)' }),
+    endpoints: z
+      .object({
+        predict: z.string(),
+        v2_infer: z.string(),
+        workers_ai: z.string(),
+        workers_ai_binding: z.object({ entrypoint: z.string(), model: z.string() }),
+      })
+      .openapi({ description: 'Where to call this model: each protocol this server speaks' }),
   })
   .openapi('ModelDescription');
 

@@ -12,6 +12,8 @@ import { ApiError } from './errors.js';
 
 /** The hosted model's name, as callers pass it to `env.AI.run` and put in the REST path. */
 export const WORKERS_AI_MODEL = '@cf/microsoft/resnet-50';
+/** Cloudflare's REST path for it (relative to `https://api.cloudflare.com/client/v4`). */
+export const WORKERS_AI_ACCOUNT_PATH = `/accounts/{account_id}/ai/run/${WORKERS_AI_MODEL}`;
 /** The hosted model answers with its five best labels. */
 export const WORKERS_AI_TOP = 5;
 

@@ -16,11 +16,9 @@ import { requireModel } from '../http/model.js';
 import { createRouter } from '../http/openapi.js';
 import { imageBodyContent, WorkersAiEnvelopeSchema, TopQuerySchema } from '../http/schemas.js';
 import type { AppEnv } from '../http/types.js';
-import { bindingImage, checkWorkersAiModel, runWorkersAi, WORKERS_AI_MODEL, WORKERS_AI_TOP } from '../http/workers-ai.js';
+import { bindingImage, checkWorkersAiModel, runWorkersAi, WORKERS_AI_ACCOUNT_PATH, WORKERS_AI_MODEL, WORKERS_AI_TOP } from '../http/workers-ai.js';
 
 export const WORKERS_AI_PATH = `/ai/run/${WORKERS_AI_MODEL}`;
-/** Cloudflare's REST path (relative to `https://api.cloudflare.com/client/v4`). */
-export const WORKERS_AI_ACCOUNT_PATH = `/accounts/{account_id}/ai/run/${WORKERS_AI_MODEL}`;
 
 /** Raw bytes, or the binding's JSON form `{"image": number[]}`. */
 async function readImage(c: Context<AppEnv>): Promise<Uint8Array> {

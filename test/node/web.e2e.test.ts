@@ -127,6 +127,23 @@ describe('web page', () => {
     await page.close();
   });
 
+  it("lists the server's endpoints for this model (from /v1/models), each of which answers", async () => {
+    const page = await browser.newPage();
+    await page.goto(`${worker.base}/`);
+    await page.waitForSelector('#api:not([hidden]) #endpoints li', { state: 'attached', timeout: 30_000 }); // inside a closed <details>
+    const items = await page.locator('#endpoints li code').allTextContents();
+    expect(items).toHaveLength(4);
+    const manifest = JSON.parse(await readFile(join(inject('testModelDir'), 'manifest.json'), 'utf8')) as { name: string; version: string };
+    expect(items[1]).toBe(`POST /v2/models/${manifest.name}/versions/${manifest.version}/infer`);
+    expect(items[3]).toMatch(/WorkersAiBinding/);
+    const jpeg = await readFile(join(inject('testModelDir'), 'fixtures', 'circle.jpg'));
+    for (const item of [items[0]!, items[2]!]) {
+      const path = item.replace(/^POST /, '').replace('{account_id}', 'acct');
+      expect((await fetch(`${worker.base}${path}`, { method: 'POST', body: jpeg })).status, path).toBe(200);
+    }
+    await page.close();
+  });
+
   it('explains a bad file in words', async () => {
     const page = await browser.newPage();
     await page.goto(`${worker.base}/`);

@@ -155,8 +155,15 @@ describe('health and models', () => {
     expect(ready.status).toBe(200);
     const models = (await (await SELF.fetch('http://worker/v1/models')).json()) as any;
     expect(models.models).toHaveLength(1);
-    expect(Object.keys(models.models[0]).sort()).toEqual(['input', 'labels', 'name', 'preprocess', 'quantization', 'sha256', 'version']);
+    expect(Object.keys(models.models[0]).sort()).toEqual(['endpoints', 'input', 'labels', 'max_batch', 'name', 'preprocess', 'quantization', 'sha256', 'version']);
     expect(models.models[0].labels).toEqual(manifest.labels);
+    expect(models.models[0].max_batch).toBe(8);
+    // Every endpoint it names answers (the account id is a placeholder the caller fills in).
+    const { predict, v2_infer, workers_ai } = models.models[0].endpoints;
+    expect((await SELF.fetch(`http://worker${predict}`, { method: 'POST', body: jpeg })).status).toBe(200);
+    const v2 = await SELF.fetch(`http://worker${v2_infer}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ inputs: [{ name: 'image', shape: [1], datatype: 'BYTES', data: [btoa(String.fromCharCode(...jpeg))] }] }) });
+    expect(v2.status).toBe(200);
+    expect((await SELF.fetch(`http://worker${workers_ai.replace('{account_id}', 'acct')}`, { method: 'POST', body: jpeg })).status).toBe(200);
   });
 
   it('/readyz is 503 with a reason when no model is published', async () => {
