@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { parseManifest } from '../src/core/manifest.js';
 import { caffePreprocess, torchPreprocess } from '../src/core/preprocess-spec.js';
+import { ImportInputError, importCommand } from './commands/import.js';
 import { publishModel } from './commands/publish.js';
 import { quantizeCommand } from './commands/quantize.js';
 import { TrainInputError, trainCommand } from './commands/train.js';
@@ -153,6 +154,27 @@ program
     } catch (e) {
       if (!(e instanceof TrainInputError)) throw e;
       log(`train: ${e.message}`);
+      process.exitCode = 2;
+    }
+  });
+
+program
+  .command('import')
+  .description("a published ResNet50 ImageNet classifier → a servable int8 model folder with the 1,000 labels as Workers AI's resnet-50 words them")
+  .option('--weights <source>', "imagenet (Keras' ResNet50 with top, downloaded once, md5-checked), a Keras .h5 with the top, or a torchvision-layout ResNet50 .onnx with fc", 'imagenet')
+  .option('--calibration <dir>', 'required: your own images (flat, or one folder per class) for the int8 scales; a fifth are held out to measure int8↔fp32 agreement')
+  .requiredOption('--out <dir>', 'output folder: model-fp32.onnx, model-int8.onnx (+ the split form), manifest.json, metrics.json')
+  .option('--input-size <n>', "input size of a Keras import (a torchvision file's own wins)", positiveInt, 224)
+  .option('--calibration-images <n>', 'at most this many calibration images', positiveInt, 200)
+  .addOption(new Option('--method <method>', 'calibration method').choices(CALIBRATION_METHODS).default('percentile'))
+  .option('--name <name>', 'model name in the manifest', 'resnet50-imagenet')
+  .option('--model-version <version>', 'model version in the manifest', '1.0.0')
+  .action(async (o) => {
+    try {
+      await importCommand({ weights: o.weights, calibration: o.calibration, out: o.out, inputSize: o.inputSize, calibrationImages: o.calibrationImages, method: o.method, name: o.name, version: o.modelVersion, log });
+    } catch (e) {
+      if (!(e instanceof ImportInputError)) throw e;
+      log(`import: ${e.message}`);
       process.exitCode = 2;
     }
   });

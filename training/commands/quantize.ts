@@ -21,7 +21,7 @@ export interface QuantizeCommandOptions {
 }
 
 /** Calibration files: a folder-per-class tree (labels give accuracy figures) or a flat folder of images. */
-async function calibrationFiles(dir: string): Promise<{ files: Array<{ path: string; label: number }>; labelled: boolean }> {
+export async function calibrationFiles(dir: string): Promise<{ files: Array<{ path: string; label: number }>; labelled: boolean }> {
   const flat = (await readdir(dir)).filter((f) => IMAGE_EXTENSIONS.test(f)).sort();
   if (flat.length > 0) return { files: flat.map((f) => ({ path: join(dir, f), label: -1 })), labelled: false };
   const dataset = await readFolderDataset(dir);

@@ -15,7 +15,8 @@ export interface PinnedFile {
   /** Expected digest, hex, and its algorithm (the upstream pin). */
   digest: string;
   algorithm: 'sha256' | 'md5';
-  bytes: number;
+  /** Size in bytes, where upstream states it (checked first: a cheap test before hashing). */
+  bytes?: number;
   fileName: string;
 }
 
@@ -29,6 +30,17 @@ export const KERAS_RESNET50_NOTOP: PinnedFile = {
   algorithm: 'md5',
   bytes: 94_765_736,
   fileName: 'resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5',
+};
+
+/**
+ * keras-applications' ResNet50 ImageNet weights with the top (the 1000-class Dense `predictions`): pinned by
+ * Keras' md5 for it (`WEIGHTS_HASHES['resnet50'][0]` in keras/applications/resnet.py). Keras states no size.
+ */
+export const KERAS_RESNET50_TOP: PinnedFile = {
+  url: 'https://storage.googleapis.com/tensorflow/keras-applications/resnet/resnet50_weights_tf_dim_ordering_tf_kernels.h5',
+  digest: '2cb95161c43110f7111970584f804107',
+  algorithm: 'md5',
+  fileName: 'resnet50_weights_tf_dim_ordering_tf_kernels.h5',
 };
 
 export const weightsCacheDir = () => process.env.EDGE_RESNET_CACHE ?? join(homedir(), '.cache', 'edge-resnet', 'weights');
@@ -47,7 +59,8 @@ async function digestOf(path: string, algorithm: PinnedFile['algorithm']): Promi
 export async function fetchPinned(file: PinnedFile, cacheDir = weightsCacheDir(), log: (s: string) => void = () => {}): Promise<string> {
   const target = join(cacheDir, file.fileName);
   const cached = await stat(target).catch(() => null);
-  if (cached?.size === file.bytes && (await digestOf(target, file.algorithm)) === file.digest) return target;
+  const sizeFits = (size: number) => file.bytes === undefined || size === file.bytes;
+  if (cached && sizeFits(cached.size) && (await digestOf(target, file.algorithm)) === file.digest) return target;
   if (cached) log(`cached ${target} does not match its checksum: downloading again`);
   await mkdir(dirname(target), { recursive: true });
   const tmp = `${target}.part-${process.pid}`;
@@ -64,8 +77,8 @@ export async function fetchPinned(file: PinnedFile, cacheDir = weightsCacheDir()
     });
     await pipeline(body, createWriteStream(tmp));
     const digest = hash.digest('hex');
-    if (received !== file.bytes || digest !== file.digest) {
-      throw new ChecksumError(`${file.url}: got ${received} bytes with ${file.algorithm} ${digest}, expected ${file.bytes} bytes with ${file.digest}`);
+    if (!sizeFits(received) || digest !== file.digest) {
+      throw new ChecksumError(`${file.url}: got ${received} bytes with ${file.algorithm} ${digest}, expected ${file.bytes === undefined ? '' : `${file.bytes} bytes with `}${file.digest}`);
     }
     await rename(tmp, target);
     return target;
