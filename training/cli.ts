@@ -6,6 +6,8 @@ import { parseManifest } from '../src/core/manifest.js';
 import { caffePreprocess, torchPreprocess } from '../src/core/preprocess-spec.js';
 import { ImportInputError, importCommand } from './commands/import.js';
 import { publishModel } from './commands/publish.js';
+import { rankCommand } from './commands/rank.js';
+import { UNCERTAINTY_MEASURES } from './active/uncertainty.js';
 import { quantizeCommand } from './commands/quantize.js';
 import { TrainInputError, trainCommand } from './commands/train.js';
 import { DEFAULT_CALLBACKS } from './train/callbacks.js';
@@ -156,6 +158,19 @@ program
       log(`train: ${e.message}`);
       process.exitCode = 2;
     }
+  });
+
+program
+  .command('rank')
+  .description('what to label next: score unlabelled images with a model folder (the Worker\'s decode, preprocessing and int8 engine) and list them most uncertain first')
+  .requiredOption('--model <dir>', 'model folder (manifest.json and the int8 model it names)')
+  .requiredOption('--data <dir>', 'unlabelled images (JPEG/PNG, any subfolders)')
+  .requiredOption('--out <file.csv>', 'CSV: file, predicted, uncertainty, then one probability column per label')
+  .addOption(new Option('--by <measure>', 'uncertainty measure').choices(UNCERTAINTY_MEASURES).default('entropy'))
+  .option('--top <n>', 'list only the n most uncertain', positiveInt)
+  .option('--copy-to <dir>', 'copy the listed images into DIR/<predicted label>/ for a person to correct')
+  .action(async (o) => {
+    await rankCommand({ model: o.model, data: o.data, out: o.out, by: o.by, top: o.top, copyTo: o.copyTo, log });
   });
 
 program

@@ -67,6 +67,13 @@ describe('README accuracy figures', () => {
     expect(status.indexOf(percent(report.metrics.test_top1_int8!))).toBeLessThan(status.indexOf('validation'));
   });
 
+  it("quotes the fresh-clone start time it was measured at (bench/results/fresh-start.json)", () => {
+    const fresh = json('bench/results/fresh-start.json') as { npm_ci_seconds: number; npm_start_first_answer_seconds: number };
+    const text = readme.replace(/\s+/g, ' ');
+    expect(text).toContain(`\`npm ci\` took ${fresh.npm_ci_seconds} s`);
+    expect(text).toContain(`answered its first request after ${fresh.npm_start_first_answer_seconds.toLocaleString('en-US')} s`);
+  });
+
   it("quotes the build's training time", () => {
     expect(readme.replace(/\s+/g, ' ')).toContain(`training alone took ${report.training!.seconds.toLocaleString('en-US', { maximumFractionDigits: 0 })} s`);
   });
