@@ -13,7 +13,7 @@ import { TrainInputError, trainCommand } from './commands/train.js';
 import { DEFAULT_CALLBACKS } from './train/callbacks.js';
 import { DEVICE_CHOICES } from './tf/backend.js';
 import { buildDefaultModel } from './default-model.js';
-import { ENGINES, evaluateModel } from './evaluate.js';
+import { ENGINES, evaluateEnsemble, evaluateModel } from './evaluate.js';
 import { writeJsonAtomic } from './files.js';
 import { CALIBRATION_METHODS } from './onnx/calibrate.js';
 
@@ -98,16 +98,24 @@ specOptions(
 specOptions(
   program
     .command('evaluate')
-    .description('accuracy, per-class precision/recall/F1, confusion matrix and ROC on a folder-per-class set')
-    .requiredOption('--model <file>', 'ONNX model to evaluate')
+    .description('accuracy, per-class precision/recall/F1, confusion matrix and ROC on a folder-per-class set; several --model: each member and their soft and majority votes')
+    .requiredOption('--model <file>', 'ONNX model to evaluate; repeat it for an ensemble (each with its manifest.json beside it)', (v: string, prev: string[] | undefined) => [...(prev ?? []), v])
     .requiredOption('--data <dir>', 'one folder per class (folder name = label) of JPEG/PNG files')
     .option('--json <file>', 'write the report here')
     .option('--reference <file>', 'float model to measure top-1 agreement against (run by onnxruntime-node)')
     .addOption(new Option('--engine <engine>', "wasm: onnxruntime-web's wasm engine with the Worker's session options (the edge's numbers, the same on any host); native: onnxruntime-node on this CPU (faster; its int8 kernels saturate on x86 without VNNI, so int8 figures differ by host)").choices(ENGINES).default('wasm'))
     .addOption(new Option('--output <kind>', 'what the model outputs').choices(['probabilities', 'logits'])),
 ).action(async (o) => {
-  const resolved = await resolveSpec(o.model, o);
-  const report = await evaluateModel({ model: o.model, data: o.data, spec: resolved.spec, labels: resolved.labels, reference: o.reference, outputKind: o.output ?? resolved.outputKind, engine: o.engine });
+  const models = o.model as string[];
+  if (models.length > 1) {
+    const members = await Promise.all(models.map(async (model) => ({ model, ...(await resolveSpec(model, { ...o, manifest: undefined })) })));
+    const report = await evaluateEnsemble(members.map((m) => ({ model: m.model, spec: m.spec, labels: m.labels, outputKind: m.outputKind })), o.data, o.engine);
+    if (o.json) await writeJsonAtomic(o.json, report);
+    process.stdout.write(`${JSON.stringify({ count: report.count, members: report.members, soft_vote: { top1: report.soft_vote.top1, macro_f1: report.soft_vote.macro_f1 }, majority_vote: report.majority_vote }, null, 2)}\n`);
+    return;
+  }
+  const resolved = await resolveSpec(models[0]!, o);
+  const report = await evaluateModel({ model: models[0]!, data: o.data, spec: resolved.spec, labels: resolved.labels, reference: o.reference, outputKind: o.output ?? resolved.outputKind, engine: o.engine });
   const perClass = Object.fromEntries(report.labels.map((l, i) => [l, report.per_class[i]]));
   const json = { ...report, per_class: perClass };
   if (o.json) await writeJsonAtomic(o.json, json);

@@ -3,7 +3,8 @@ import { readFile } from 'node:fs/promises';
 import { argmax, softmax } from '../src/core/classify.js';
 import type { PreprocessSpec } from '../src/core/preprocess-spec.js';
 import { readFolderDataset } from './data/folder.js';
-import { loadImageTensors } from './data/load.js';
+import { loadImageTensors, type LoadedSet } from './data/load.js';
+import { majorityVote, softVote } from './ensemble.js';
 import { classificationMetrics, type ClassificationMetrics } from './metrics.js';
 import { createNodeSession, type NodeSession } from './ort-node.js';
 import { createWasmSession } from './ort-web.js';
@@ -91,4 +92,61 @@ export async function evaluateModel(options: EvaluateOptions): Promise<Evaluatio
     report.reference_top1 = agreement(reference.predicted, set.labels);
   }
   return report;
+}
+
+export interface EnsembleMember {
+  model: string;
+  spec: PreprocessSpec;
+  labels?: string[];
+  outputKind?: 'probabilities' | 'logits';
+}
+
+export interface EnsembleReport {
+  count: number;
+  labels: string[];
+  engine: Engine;
+  members: Array<{ model: string; top1: number; macro_f1: number }>;
+  /** Mean probability, then argmax. */
+  soft_vote: ClassificationMetrics;
+  /** Most top-1 votes; ties to the larger mean probability. */
+  majority_vote: { top1: number; macro_f1: number };
+  skipped: LoadedSet['skipped'];
+}
+
+/** Each member and their soft and majority votes, on the same images (each member through its own preprocessing). */
+export async function evaluateEnsemble(members: EnsembleMember[], data: string, engine: Engine = 'wasm'): Promise<EnsembleReport> {
+  const labels = members[0]!.labels;
+  for (const m of members) {
+    if (labels && m.labels && m.labels.join('\n') !== labels.join('\n')) throw new Error(`${m.model} has other labels than ${members[0]!.model}: an ensemble needs the same labels in the same order`);
+  }
+  const dataset = await readFolderDataset(data, labels);
+  const bySpec = new Map<string, LoadedSet>();
+  const scores: Float32Array[][] = [];
+  let first: LoadedSet | undefined;
+  for (const m of members) {
+    const key = JSON.stringify(m.spec);
+    if (!bySpec.has(key)) bySpec.set(key, await loadImageTensors(dataset.files, m.spec));
+    const set = bySpec.get(key)!;
+    first ??= set;
+    if (set.paths.join('\n') !== first.paths.join('\n')) throw new Error(`${m.model}: its preprocessing skipped other files than the first member's`);
+    scores.push((await predictAll(m.model, set.tensors, m.spec, { outputKind: m.outputKind, engine })).scores);
+  }
+  const { labels: truth, skipped } = first!;
+  if (truth.length === 0) throw new Error(`no decodable images under ${data}`);
+  const classes = dataset.labels.length;
+  const metricsOf = (s: Float32Array[], predicted = s.map((x) => argmax(x))) => classificationMetrics(truth, predicted, s, classes);
+  const soft = softVote(scores);
+  const majority = metricsOf(soft, majorityVote(scores));
+  return {
+    count: truth.length,
+    labels: dataset.labels,
+    engine,
+    members: members.map((m, i) => {
+      const r = metricsOf(scores[i]!);
+      return { model: m.model, top1: r.top1, macro_f1: r.macro_f1 };
+    }),
+    soft_vote: metricsOf(soft),
+    majority_vote: { top1: majority.top1, macro_f1: majority.macro_f1 },
+    skipped,
+  };
 }

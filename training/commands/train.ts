@@ -6,8 +6,9 @@
  * training images) → metrics, manifest and an HTML report.
  */
 import { mkdir, readFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { parseManifest } from '../../src/core/manifest.js';
 import { caffePreprocess, torchPreprocess, type PreprocessSpec } from '../../src/core/preprocess-spec.js';
 import { hasSplitFolders, readFolderDataset, type LabelledFile } from '../data/folder.js';
 import { loadImageTensors, type LoadedSet } from '../data/load.js';
@@ -99,13 +100,20 @@ interface Data {
   test: LoadedSet | null;
 }
 
-async function loadData(o: TrainOptions, spec: PreprocessSpec): Promise<Data> {
+/** The class folders under `dir`, in `preferred` order when they are the same classes (a start model's head then fits). */
+export async function classFolders(dir: string, preferred: string[] | undefined) {
+  const found = await readFolderDataset(dir);
+  const same = preferred && preferred.length === found.labels.length && [...preferred].sort().join('\n') === found.labels.join('\n');
+  return same ? readFolderDataset(dir, preferred) : found;
+}
+
+async function loadData(o: TrainOptions, spec: PreprocessSpec, labelOrder?: string[]): Promise<Data> {
   let trainFiles: LabelledFile[];
   let valFiles: LabelledFile[];
   let testFiles: LabelledFile[] = [];
   let labels: string[];
   if (await hasSplitFolders(o.data)) {
-    const train = await readFolderDataset(join(o.data, 'train'));
+    const train = await classFolders(join(o.data, 'train'), labelOrder);
     const val = await readFolderDataset(join(o.data, 'val'), train.labels).catch(() => null);
     const test = await readFolderDataset(join(o.data, 'test'), train.labels).catch(() => null);
     labels = train.labels;
@@ -117,7 +125,7 @@ async function loadData(o: TrainOptions, spec: PreprocessSpec): Promise<Data> {
     if (testFiles.length === 0 && o.testSplit > 0) ({ train: trainFiles, val: testFiles } = stratifiedSplit(trainFiles, o.testSplit, testSeedOf(o.seed)));
     if (valFiles.length === 0) ({ train: trainFiles, val: valFiles } = stratifiedSplit(trainFiles, o.valSplit, o.seed));
   } else {
-    const all = await readFolderDataset(o.data);
+    const all = await classFolders(o.data, labelOrder);
     labels = all.labels;
     if (all.emptyClasses.length) throw new TrainInputError(`empty classes in ${o.data}: ${all.emptyClasses.join(', ')} (every class folder needs at least one JPEG or PNG)`);
     ({ train: trainFiles, val: valFiles, test: testFiles } = threeWaySplit(all.files, o.testSplit, o.valSplit, o.seed));
@@ -179,10 +187,24 @@ export interface TrainResult {
   outDir: string;
 }
 
+/**
+ * What the starting weights were trained with: Keras' "caffe" preprocessing for Keras weights (and none); for a
+ * model folder's ONNX (one of ours: `--weights runs/x/model-fp32.onnx`) its manifest's preprocessing and label
+ * order (so its head still fits the same classes); torchvision's preprocessing for any other ONNX.
+ */
+export async function startModel(weights: string, inputSize: number): Promise<{ spec: PreprocessSpec; labels?: string[] }> {
+  if (!weights.toLowerCase().endsWith('.onnx')) return { spec: caffePreprocess(inputSize, inputSize) };
+  const manifest = await readFile(join(dirname(weights), 'manifest.json'), 'utf8').catch(() => null);
+  if (manifest === null) return { spec: torchPreprocess(inputSize) };
+  const m = parseManifest(JSON.parse(manifest));
+  return { spec: { ...m.preprocess, width: inputSize, height: inputSize }, labels: m.labels };
+}
+
 export async function trainCommand(o: TrainOptions): Promise<TrainResult> {
   const { log } = o;
-  const spec = o.weights.toLowerCase().endsWith('.onnx') ? torchPreprocess(o.inputSize) : caffePreprocess(o.inputSize, o.inputSize);
-  const data = await loadData(o, spec);
+  const start = await startModel(o.weights, o.inputSize);
+  const spec = start.spec;
+  const data = await loadData(o, spec, start.labels);
   const classes = data.labels.length;
   const backend = await selectDevice(o.device, log);
   log(`device: tfjs ${backend} backend`);

@@ -95,6 +95,18 @@ describe('torchvision ResNet50 ONNX', () => {
     expect(kerasNameOf('layer5.0.conv1')).toBeNull();
   });
 
+  it('our own export (Keras layer names, BN folded) loads back: train --weights can start from a model trained before', async () => {
+    const recipe = buildResNet50({ inputSize: SIZE, classes: CLASSES, seed: 8 }); // fc1 + predictions
+    const x = tf.randomNormal([2, SIZE, SIZE, 3], 0, 40, 'float32', 5);
+    const want = (recipe.predict(x) as tf.Tensor).dataSync();
+    const path = join(dir, 'ours.onnx');
+    writeFileSync(path, encodeModel(exportToOnnx(recipe)));
+    const target = buildResNet50({ inputSize: SIZE, classes: CLASSES, seed: 9 });
+    const report = applyLayerWeights(target, await readTorchvisionOnnx(path));
+    expect(report.missing).toEqual([]);
+    expect(maxAbsDiff((target.predict(x) as tf.Tensor).dataSync(), want)).toBeLessThan(1e-4);
+  });
+
   for (const folded of [false, true]) {
     it(`${folded ? 'BN folded into Conv biases (anonymous initializers)' : 'Conv + BatchNormalization nodes (named initializers)'}: the imported network reproduces onnxruntime on the file`, async () => {
       const fixture = torchvisionExport(exportToOnnx(source), folded, CLASSES);

@@ -4,7 +4,9 @@
  *   - BN folded by the exporter: Conv with a bias and anonymous initializers (`onnx::Conv_497`), the module
  *     path only in the node name (`/layer1/layer1.0/conv1/Conv`).
  * torchvision's `layer{L}.{B}.conv{k}` is Keras' `conv{L+1}_block{B+1}_{k}_conv`, `downsample.0/1` is `_0_conv/_0_bn`.
- * Folded convolutions load as conv kernel + bias with an identity BN. Note: torchvision's ResNet50 is "v1.5"
+ * Folded convolutions load as conv kernel + bias with an identity BN. Our own exports (node = Keras layer name,
+ * BN folded, `fc1`/`predictions` Gemms) load the same way, so `train --weights runs/x/model-fp32.onnx` starts from
+ * a model trained before; its BNs then start as identities, exact while frozen. Note: torchvision's ResNet50 is "v1.5"
  * (stride on the 3×3 conv); ours is Keras' v1 (stride on the first 1×1), so the weights load exactly but the
  * network is not bit-identical to the torch model.
  */
@@ -50,6 +52,9 @@ function toHWIO(w: Float32Array, [o, i, h, k]: number[]): WeightArray {
 
 const dims = (t: TensorProto) => t.dims!.map(Number);
 
+/** A node named as one of our exports names it: the Keras layer itself. */
+const OUR_LAYER = /^(conv1_conv|conv\d_block\d+_\d_conv|fc1|predictions)$/;
+
 export async function readTorchvisionOnnx(path: string): Promise<LayerWeights> {
   const m = decodeModel(new Uint8Array(await readFile(path)));
   const g = m.graph!;
@@ -60,11 +65,16 @@ export async function readTorchvisionOnnx(path: string): Promise<LayerWeights> {
     const fromInit = initializer && /^(.*)\.(weight|bias|running_mean|running_var)$/.exec(initializer)?.[1];
     return fromInit || modulePathOfNode(n.name ?? '');
   };
+  // Our own exports (training/onnx/export.ts) name each node by its Keras layer, BN folded into the Conv.
+  const kerasOf = (n: NodeProto, initializer: string | undefined) => {
+    if (OUR_LAYER.test(n.name ?? '')) return n.name!;
+    const module = moduleOf(n, initializer);
+    return module ? kerasNameOf(module) : null;
+  };
   for (const n of g.node!) {
     if (n.opType === 'Conv') {
       const w = inits.get(n.input![1]!);
-      const module = moduleOf(n, n.input![1]);
-      const keras = module ? kerasNameOf(module) : null;
+      const keras = kerasOf(n, n.input![1]);
       if (!w || !keras) continue;
       const kernel = toHWIO(readFloats(w), dims(w));
       const cout = dims(w)[0]!;
@@ -85,15 +95,15 @@ export async function readTorchvisionOnnx(path: string): Promise<LayerWeights> {
       // The classifier `fc`: torch stores [out, in] with transB = 1; Keras' Dense kernel is [in, out].
       const w = inits.get(n.input![1]!);
       const b = n.input![2] ? inits.get(n.input![2]) : undefined;
-      const module = moduleOf(n, n.input![1]);
-      if (!w || module !== 'fc') continue;
+      const keras = kerasOf(n, n.input![1]);
+      if (!w || (keras !== 'predictions' && keras !== 'fc1')) continue;
       const [rows, cols] = dims(w) as [number, number];
       const transB = n.attribute?.find((a) => a.name === 'transB')?.i;
       const v = readFloats(w);
       const [inF, outF] = Number(transB ?? 0) === 1 ? [cols, rows] : [rows, cols];
       const kernel = new Float32Array(v.length);
       for (let i = 0; i < inF; i++) for (let o = 0; o < outF; o++) kernel[i * outF + o] = Number(transB ?? 0) === 1 ? v[o * inF + i]! : v[i * outF + o]!;
-      weights.set('predictions', [{ shape: [inF, outF], data: kernel }, { shape: [outF], data: b ? readFloats(b) : new Float32Array(outF) }]);
+      weights.set(keras, [{ shape: [inF, outF], data: kernel }, { shape: [outF], data: b ? readFloats(b) : new Float32Array(outF) }]);
     } else if (n.opType === 'BatchNormalization') {
       const [, scale, bias, mean, variance] = n.input!.map((i) => inits.get(i));
       const conv = convByOutput.get(n.input![0]!);
