@@ -32,6 +32,7 @@ import type { ChannelPermutation } from './train/channel-permutation.js';
 import type { ContrastReduction } from './train/contrast.js';
 import { fitDataParallel } from './train/parallel-fit.js';
 import { taskProgress, type TaskProgress } from './train/progress.js';
+import { machineWorkerSplit } from './train/workers.js';
 import { describeEstimate, estimateBuild, type BuildEstimate } from './build-estimate.js';
 
 export interface DefaultModelRecipe {
@@ -42,7 +43,10 @@ export interface DefaultModelRecipe {
   testPerClass: number;
   svgPerClass: number;
   inputSize: number;
-  /** Training threads (data-parallel, see train/parallel-fit.ts) and the images each takes per step. */
+  /**
+   * Training threads (data-parallel, see train/parallel-fit.ts) and the images each takes per step, as tuned;
+   * a build shares the same images per step among this machine's workers (forThisMachine).
+   */
   workers: number;
   batchPerWorker: number;
   steps: number;
@@ -94,6 +98,11 @@ export const FULL_RECIPE: DefaultModelRecipe = {
 
 /** The same command, small: a real, servable model in about a minute (for CI and tests), not an accurate one. */
 export const FAST_RECIPE: DefaultModelRecipe = { ...FULL_RECIPE, version: '1.8.0-fast', lateCrosses: { count: 8, halfThickness: [0.36, 0.46], fromStep: 3, probability: 0.4 }, trainPerClass: 24, testPerClass: 6, svgPerClass: 4, steps: 6, calibrationImages: 16 };
+
+/** The recipe with this machine's worker split (train/workers.ts); its images per step stay the recipe's. */
+export function forThisMachine(recipe: DefaultModelRecipe, env: NodeJS.ProcessEnv = process.env): DefaultModelRecipe {
+  return { ...recipe, ...machineWorkerSplit(recipe.workers * recipe.batchPerWorker, env) };
+}
 
 /** Seed of the librsvg-drawn validation set (bench/svg-contrast-accuracy.ts re-draws it). */
 export const svgSetSeed = (recipe: DefaultModelRecipe) => recipe.seed + 1;
@@ -193,7 +202,7 @@ function withInputSize(model: ModelProto, size: number): ModelProto {
   return copy;
 }
 
-const modelOptionsOf = (recipe: DefaultModelRecipe) => ({ inputSize: recipe.inputSize, classes: SHAPE_CLASSES.length, bnMomentum: recipe.bnMomentum, zeroInitResidual: true, residualGamma: recipe.residualGamma, seed: recipe.seed });
+export const modelOptionsOf = (recipe: DefaultModelRecipe) => ({ inputSize: recipe.inputSize, classes: SHAPE_CLASSES.length, bnMomentum: recipe.bnMomentum, zeroInitResidual: true, residualGamma: recipe.residualGamma, seed: recipe.seed });
 
 /** A build interrupted (Ctrl-C, a crash, a closed laptop) continues from its last checkpoint, this often. */
 const CHECKPOINT_EVERY = 100;
@@ -263,7 +272,9 @@ const CACHE_ROOT = join('.cache', 'default-model');
 const CACHE_KEEP = 4;
 
 export async function buildDefaultModel(options: BuildOptions): Promise<void> {
-  const recipe = options.fast ? FAST_RECIPE : FULL_RECIPE;
+  // The recipe's 32 images per step, shared by as many data-parallel workers as this machine allows (2 × 16 on
+  // a 2-core machine, the recipe as tuned; 8 × 4 on 16 cores): the same worker count gives the same bytes.
+  const recipe = forThisMachine(options.fast ? FAST_RECIPE : FULL_RECIPE);
   const cacheKey = sha256OfBytes(new TextEncoder().encode(JSON.stringify({ recipe, BUILD_REVISION, bench: options.bench }))).slice(0, 16);
   const key = sha256OfBytes(new TextEncoder().encode(JSON.stringify({ cacheKey, OUTPUT_REVISION })));
   const { out, log } = options;
