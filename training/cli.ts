@@ -5,6 +5,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { parseManifest } from '../src/core/manifest.js';
 import { caffePreprocess, torchPreprocess } from '../src/core/preprocess-spec.js';
 import { ImportInputError, importCommand } from './commands/import.js';
+import { explainCommand } from './commands/explain.js';
 import { publishModel } from './commands/publish.js';
 import { rankCommand } from './commands/rank.js';
 import { UNCERTAINTY_MEASURES } from './active/uncertainty.js';
@@ -166,6 +167,18 @@ program
       log(`train: ${e.message}`);
       process.exitCode = 2;
     }
+  });
+
+program
+  .command('explain')
+  .description('Grad-CAM: where in each image the evidence for a class lies (the float model), as a PNG overlay and a JSON heat map')
+  .requiredOption('--model <dir>', 'model folder (manifest.json and the fp32 reference it names)')
+  .requiredOption('--image <file...>', 'images to explain')
+  .requiredOption('--out <dir>', 'where to write <name>.gradcam.png and <name>.gradcam.json')
+  .option('--class <label>', 'explain this label instead of the predicted one')
+  .option('--layer <name>', 'conv layer to explain at (a block output; default conv5_block3_out, or the last one at least 4×4 for small inputs)')
+  .action(async (o) => {
+    await explainCommand({ model: o.model, images: o.image, out: o.out, className: o.class, layer: o.layer, log });
   });
 
 program

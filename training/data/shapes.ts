@@ -78,11 +78,15 @@ export interface ShapeImage {
   rgba: Uint8Array;
   /** The shape's diameter (its circumscribed circle's) as a fraction of the side. */
   diameter: number;
+  /** With `withMask`: the shape's coverage of each pixel, 0..1, row-major (where it is, for explanation checks). */
+  mask?: Float32Array;
 }
 
 export interface DrawOptions {
   /** Range of a cross's half arm thickness (fraction of its radius); default 0.2–0.36. */
   crossHalfThickness?: readonly [number, number];
+  /** Also return the shape's coverage mask (draws nothing differently: no extra random numbers). */
+  withMask?: boolean;
 }
 
 /** Paints the background: plain, a linear gradient, or noise around a base colour. */
@@ -144,6 +148,7 @@ export function drawShape(label: ShapeClass, size: number, random: Random, optio
     return edgeDistance(poly, cos * u + sin * v, -sin * u + cos * v) < edgeBand;
   };
   const ss = 4;
+  const mask = options.withMask ? new Float32Array(size * size) : undefined;
   const x0 = Math.max(0, Math.floor(cx - radius - 1));
   const x1 = Math.min(size, Math.ceil(cx + radius + 1));
   const y0 = Math.max(0, Math.floor(cy - radius - 1));
@@ -159,9 +164,10 @@ export function drawShape(label: ShapeClass, size: number, random: Random, optio
         α = covered(x + 0.5, y + 0.5) ? 1 : 0;
       }
       if (α === 0) continue;
+      if (mask) mask[y * size + x] = α;
       const p = (y * size + x) * 4;
       for (let c = 0; c < 3; c++) rgba[p + c] = Math.round(α * colour[c] + (1 - α) * rgba[p + c]);
     }
   }
-  return { label, width: size, height: size, rgba, diameter };
+  return { label, width: size, height: size, rgba, diameter, ...(mask ? { mask } : {}) };
 }
