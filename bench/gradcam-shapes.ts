@@ -9,10 +9,9 @@
  */
 import { cpus } from 'node:os';
 import { preprocessImage } from '../src/core/preprocess.js';
-import { toNhwc } from '../training/commands/explain.js';
 import { seededRandom } from '../training/data/random.js';
 import { drawShape, SHAPE_CLASSES } from '../training/data/shapes.js';
-import { cutAt, defaultCamLayer, gradCam, resizeMap } from '../training/explain/gradcam.js';
+import { cutAt, defaultCamLayer, gradCam, resizeMap, toNhwc } from '../training/explain/gradcam.js';
 import { loadFloatModel } from '../training/explain/float-model.js';
 import { writeJsonAtomic } from '../training/files.js';
 import { useBackend } from '../training/tf/backend.js';

@@ -120,6 +120,10 @@ describe('pipeline train', () => {
 
     const html = readFileSync(join(out, 'report.html'), 'utf8');
     for (const part of ['Confusion matrix', 'Precision, recall, F1', 'ROC', 'Loss', 'Worst mistakes']) expect(html).toContain(part);
+    // Every mistake shown carries its Grad-CAM (the smoke model makes plenty).
+    const mistakes = html.split('<figure>').length - 1;
+    expect(mistakes).toBeGreaterThan(0);
+    expect(html.split('alt="Grad-CAM of the predicted class"').length - 1).toBe(mistakes);
     expect(html.match(/<svg/g)?.length).toBe(3);
     expect(html).not.toMatch(/(src|href)="(https?:)?\/\//); // nothing fetched from the network
     expect(html).toContain('Test split');

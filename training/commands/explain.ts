@@ -6,11 +6,11 @@
 import { readFile } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { loadImageTensor } from '../data/load.js';
-import { cutAt, defaultCamLayer, gradCam, type GradCam } from '../explain/gradcam.js';
+import { cutAt, defaultCamLayer, gradCam, toNhwc, type GradCam } from '../explain/gradcam.js';
 import { loadFloatModel } from '../explain/float-model.js';
 import { overlayPng } from '../explain/overlay.js';
 import { writeFileAtomic, writeJsonAtomic } from '../files.js';
-import { tf, useBackend } from '../tf/backend.js';
+import { useBackend } from '../tf/backend.js';
 
 export interface ExplainOptions {
   model: string;
@@ -22,9 +22,6 @@ export interface ExplainOptions {
   layer?: string;
   log: (line: string) => void;
 }
-
-/** A [3, H, W] planar tensor (the preprocessing's output) as the NHWC batch of one the tfjs model takes. */
-export const toNhwc = (planar: Float32Array, height: number, width: number) => tf.tidy(() => tf.transpose(tf.tensor4d(planar, [1, 3, height, width]), [0, 2, 3, 1]) as tf.Tensor4D);
 
 export async function explainCommand(o: ExplainOptions): Promise<Array<GradCam & { image: string; label: string }>> {
   await useBackend('wasm');

@@ -24,6 +24,8 @@ import { encodeModel } from '../onnx/proto.js';
 import { quantizeStatic } from '../onnx/quantize.js';
 import { buildResNet50 } from '../model/resnet50.js';
 import { writeReport, type WorstMistake } from '../report/html.js';
+import { cutAt, defaultCamLayer, gradCam, toNhwc } from '../explain/gradcam.js';
+import { overlayPng } from '../explain/overlay.js';
 import { selectDevice, type DeviceChoice } from '../tf/backend.js';
 import { RECIPE_AUGMENTATION, type AugmentOptions } from '../train/augment.js';
 import { makeBatch } from '../train/batches.js';
@@ -395,12 +397,19 @@ async function finish(o: TrainOptions, model: tf.LayersModel, spec: PreprocessSp
 
   // The report shows the split the model is judged on: test when there is one.
   const [shown, shownSet, splitName] = test ? ([test, data.test!, 'test'] as const) : ([validation, data.val, 'validation'] as const);
-  const worst: WorstMistake[] = shownSet.labels
+  const worst: Array<WorstMistake & { tensor: Float32Array; index: number }> = shownSet.labels
     .map((truth, i) => ({ i, truth, predicted: shown.int8.predicted[i]!, confidence: shown.int8.scores[i]![shown.int8.predicted[i]!]! }))
     .filter((m) => m.predicted !== m.truth)
     .sort((a, b) => b.confidence - a.confidence)
     .slice(0, 12)
-    .map((m) => ({ path: shownSet.paths[m.i]!, truth: data.labels[m.truth]!, predicted: data.labels[m.predicted]!, confidence: m.confidence }));
+    .map((m) => ({ path: shownSet.paths[m.i]!, truth: data.labels[m.truth]!, predicted: data.labels[m.predicted]!, confidence: m.confidence, tensor: shownSet.tensors[m.i]!, index: m.predicted }));
+  // Grad-CAM of each for the class it was mistaken for, from the float network just trained.
+  const cam = cutAt(model, defaultCamLayer(model));
+  for (const w of worst) {
+    const input = toNhwc(w.tensor, spec.height, spec.width);
+    w.heatmap = await overlayPng(new Uint8Array(await readFile(w.path)), gradCam(cam, input, w.index), spec, 96).catch(() => undefined);
+    input.dispose();
+  }
   await writeReport(join(o.out, 'report.html'), { title: `${o.name} ${o.version}`, split: splitName, labels: data.labels, metrics: shown.metrics, accuracyFp32: shown.summary.accuracy_fp32, agreement: shown.summary.agreement_fp32_int8, history, worst, readImage: (p) => readFile(p) });
   const line = (name: string, m: SplitSummary) => `${name} top-1 int8 ${m.accuracy.toFixed(3)} (fp32 ${m.accuracy_fp32.toFixed(3)}, agreement ${m.agreement_fp32_int8.toFixed(3)}, ${m.count} images)`;
   log(`done: ${test ? `${line('test', test.summary)}; ` : ''}${line('validation', validation.summary)}; outputs in ${o.out}/`);

@@ -89,3 +89,6 @@ export function defaultCamLayer(model: tf.LayersModel, minSide = 4): string {
 export function resizeMap(map: Float32Array, width: number, height: number, toWidth: number, toHeight: number): Float32Array {
   return tf.tidy(() => tf.image.resizeBilinear(tf.tensor4d(map, [1, height, width, 1]), [toHeight, toWidth], false, true).dataSync() as Float32Array);
 }
+
+/** A [3, H, W] planar tensor (the preprocessing's output) as the NHWC batch of one the tfjs model takes. */
+export const toNhwc = (planar: Float32Array, height: number, width: number) => tf.tidy(() => tf.transpose(tf.tensor4d(planar, [1, 3, height, width]), [0, 2, 3, 1]) as tf.Tensor4D);

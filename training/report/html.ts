@@ -11,6 +11,8 @@ export interface WorstMistake {
   truth: string;
   predicted: string;
   confidence: number;
+  /** Grad-CAM of the predicted class over the image (PNG), when the run could compute it. */
+  heatmap?: Uint8Array;
 }
 
 export interface ReportInput {
@@ -76,17 +78,18 @@ export async function renderReport(r: ReportInput): Promise<string> {
   const mistakes: string[] = [];
   for (const w of r.worst) {
     const src = await thumbnail(await r.readImage(w.path)).catch(() => null);
-    mistakes.push(`<figure>${src ? `<img src="${src}" alt="">` : ''}<figcaption>${escape(w.truth)} → <b>${escape(w.predicted)}</b> ${pct(w.confidence)}<br><small>${escape(w.path.split('/').slice(-2).join('/'))}</small></figcaption></figure>`);
+    const heat = w.heatmap ? `<img src="data:image/png;base64,${Buffer.from(w.heatmap).toString('base64')}" alt="Grad-CAM of the predicted class">` : '';
+    mistakes.push(`<figure>${src ? `<img src="${src}" alt="">` : ''}${heat}<figcaption>${escape(w.truth)} → <b>${escape(w.predicted)}</b> ${pct(w.confidence)}<br><small>${escape(w.path.split('/').slice(-2).join('/'))}</small></figcaption></figure>`);
   }
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escape(r.title)} — training report</title><style>
 body{font:14px system-ui,sans-serif;margin:2em;color:#222}h1{font-size:1.4em}section{margin:1.5em 0}table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:4px 8px;text-align:right}
-.cm td{min-width:3em;text-align:center}.charts{display:flex;flex-wrap:wrap;gap:1em}svg text{font-size:10px}figure{display:inline-block;margin:4px;width:120px;font-size:12px}img{max-width:96px;max-height:96px}
+.cm td{min-width:3em;text-align:center}.charts{display:flex;flex-wrap:wrap;gap:1em}svg text{font-size:10px}figure{display:inline-block;margin:4px;width:200px;font-size:12px}img{max-width:96px;max-height:96px}
 </style></head><body><h1>${escape(r.title)}</h1>
 <p>${r.split === 'test' ? 'Test split (no choice saw it)' : 'Validation split (it chose the best epoch: optimistic; give a test split for an unbiased figure)'}: ${m.confusion_matrix.flat().reduce((a, b) => a + b, 0)} images · top-1 int8 <b>${pct(m.top1)}</b> · fp32 ${pct(r.accuracyFp32)} · fp32↔int8 agreement ${pct(r.agreement)} · macro F1 ${m.macro_f1.toFixed(3)}</p>
 <section><h2>Confusion matrix (int8)</h2>${confusionTable(r.labels, m.confusion_matrix)}</section>
 <section><h2>Precision, recall, F1</h2><table><tr><th>class</th><th>precision</th><th>recall</th><th>F1</th><th>ROC AUC</th><th>support</th></tr>${prf}</table></section>
 <section class="charts"><div><h2>ROC (one vs rest)</h2>${roc}</div><div><h2>Loss</h2>${lossChart}</div><div><h2>Accuracy</h2>${accChart}</div></section>
-<section><h2>Worst mistakes</h2>${mistakes.length ? mistakes.join('') : `<p>None: every ${r.split} image is classified correctly.</p>`}</section>
+<section><h2>Worst mistakes</h2><p><small>Each with its Grad-CAM for the predicted class (float model, last block output with room for a place): where the evidence it answered from lies.</small></p>${mistakes.length ? mistakes.join('') : `<p>None: every ${r.split} image is classified correctly.</p>`}</section>
 </body></html>
 `;
 }
