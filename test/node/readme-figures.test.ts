@@ -72,6 +72,7 @@ describe('README accuracy figures', () => {
     const text = readme.replace(/\s+/g, ' ');
     expect(text).toContain(`\`npm ci\` took ${fresh.npm_ci_seconds} s`);
     expect(text).toContain(`answered its first request after ${fresh.npm_start_first_answer_seconds.toLocaleString('en-US')} s`);
+    expect(text).toContain(`\`bash .ci/run\` took ${(fresh as { ci_run_seconds: number }).ci_run_seconds} s`);
   });
 
   it("quotes the build's training time", () => {
