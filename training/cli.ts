@@ -7,6 +7,7 @@ import { caffePreprocess, torchPreprocess } from '../src/core/preprocess-spec.js
 import { ImportInputError, importCommand } from './commands/import.js';
 import { explainCommand } from './commands/explain.js';
 import { publishModel } from './commands/publish.js';
+import { ModelTooLargeError } from './onnx/worker-fit.js';
 import { rankCommand } from './commands/rank.js';
 import { UNCERTAINTY_MEASURES } from './active/uncertainty.js';
 import { quantizeCommand } from './commands/quantize.js';
@@ -223,8 +224,14 @@ program
   .option('--bucket <name>', 'bucket name (default: the MODELS binding in wrangler.toml)')
   .option('--persist-to <dir>', 'local state folder, as given to wrangler dev --persist-to')
   .action(async (o: { modelDir: string; remote: boolean; bucket?: string; persistTo?: string }) => {
-    const manifest = await publishModel({ ...o, log });
-    process.stdout.write(`${JSON.stringify({ published: manifest.name, version: manifest.version, sha256: manifest.sha256 })}\n`);
+    try {
+      const manifest = await publishModel({ ...o, log });
+      process.stdout.write(`${JSON.stringify({ published: manifest.name, version: manifest.version, sha256: manifest.sha256 })}\n`);
+    } catch (e) {
+      if (!(e instanceof ModelTooLargeError)) throw e;
+      log(`publish: ${e.code}: ${e.message}`);
+      process.exitCode = 2;
+    }
   });
 
 await program.parseAsync(process.argv);

@@ -68,11 +68,11 @@ describe('README accuracy figures', () => {
   });
 
   it("quotes the fresh-clone start time it was measured at (bench/results/fresh-start.json)", () => {
-    const fresh = json('bench/results/fresh-start.json') as { npm_ci_seconds: number; npm_start_first_answer_seconds: number };
+    const fresh = json('bench/results/fresh-start.json') as { npm_ci_seconds: number; npm_start_first_answer_seconds: number; ci_run_seconds: number };
     const text = readme.replace(/\s+/g, ' ');
     expect(text).toContain(`\`npm ci\` took ${fresh.npm_ci_seconds} s`);
     expect(text).toContain(`answered its first request after ${fresh.npm_start_first_answer_seconds.toLocaleString('en-US')} s`);
-    expect(text).toContain(`\`bash .ci/run\` took ${(fresh as { ci_run_seconds: number }).ci_run_seconds} s`);
+    expect(text).toContain(`\`bash .ci/run\` took ${fresh.ci_run_seconds} s`);
   });
 
   it("quotes the build's training time", () => {

@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { exampleKey, MANIFEST_KEY, modelKey, parseManifest, weightsKey, type Manifest } from '../../src/core/manifest.js';
 import { sha256OfBytes } from '../files.js';
+import { checkFitsWorker } from '../onnx/worker-fit.js';
 
 export interface PublishOptions {
   modelDir: string;
@@ -64,6 +65,8 @@ async function verifiedPath(dir: string, ref: { file: string; bytes: number; sha
  */
 export async function publishModel(o: PublishOptions): Promise<Manifest> {
   const manifest = parseManifest(JSON.parse(await readFile(join(o.modelDir, 'manifest.json'), 'utf8')));
+  // Nothing is uploaded for a model the Worker could not serve (its session's heap, measured, beside a 2 MP photo).
+  await checkFitsWorker(o.modelDir, o.log);
   const objects: Array<[key: string, path: string]> = [];
   if (manifest.externalData) {
     objects.push([weightsKey(manifest.externalData.weights), await verifiedPath(o.modelDir, manifest.externalData.weights)]);

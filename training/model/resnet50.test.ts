@@ -14,6 +14,19 @@ describe('ResNet50 topology (Keras applications/resnet.py)', () => {
     model.dispose();
   });
 
+  it('builds ResNet101 and ResNet152 as Keras does: 44,707,176 and 60,419,944 parameters with the top, stage 4 of 23 and 36 blocks', () => {
+    for (const [depth, layers, params, conv3, conv4] of [[101, 347, 44_707_176, 4, 23], [152, 517, 60_419_944, 8, 36]] as const) {
+      const model = buildResNet50({ inputSize: 224, classes: 1000, head: 'keras', depth });
+      expect(model.layers).toHaveLength(layers);
+      expect(model.countParams()).toBe(params);
+      const names = new Set(model.layers.map((l) => l.name));
+      expect([names.has(`conv3_block${conv3}_out`), names.has(`conv3_block${conv3 + 1}_out`), names.has(`conv4_block${conv4}_out`), names.has(`conv4_block${conv4 + 1}_out`)]).toEqual([true, false, true, false]);
+      expect(model.name).toBe(`resnet${depth}`);
+      model.dispose();
+    }
+    expect(() => buildResNet50({ inputSize: 224, classes: 10, depth: 34 as 50 })).toThrow(/depth/);
+  });
+
   it('names every layer as Keras does, so weights map by name', () => {
     const model = buildResNet50({ inputSize: 64, classes: 5 });
     const names = model.layers.map((l) => l.name);

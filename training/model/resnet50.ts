@@ -1,6 +1,6 @@
 /**
- * @module ResNet50 v1 in tfjs-layers, written like Keras `applications/resnet.py`: one bottleneck block →
- * a stack of blocks → the network. Every layer carries the Keras name, so weights map by name.
+ * @module ResNet v1 (50, 101, 152) in tfjs-layers, written like Keras `applications/resnet.py`: one bottleneck
+ * block → a stack of blocks → the network. Every layer carries the Keras name, so weights map by name.
  */
 import * as tfl from '@tensorflow/tfjs';
 import { useFusedBatchNorm } from '../tf/batch-norm.js';
@@ -13,12 +13,23 @@ export const RESNET50_STAGES = [
   ['conv5', 512, 3, 2],
 ] as const;
 
+export const RESNET_DEPTHS = [50, 101, 152] as const;
+export type ResNetDepth = (typeof RESNET_DEPTHS)[number];
+
+/** Blocks per stage (Keras' ResNet50/101/152: He et al. 2016, table 1); filters and strides are ResNet50's. */
+export const STAGE_BLOCKS: Record<ResNetDepth, readonly [number, number, number, number]> = { 50: [3, 4, 6, 3], 101: [3, 4, 23, 3], 152: [3, 8, 36, 3] };
+
+/** The stage table of a depth. */
+export const stagesOf = (depth: ResNetDepth) => RESNET50_STAGES.map(([name, filters, , stride], i) => [name, filters, STAGE_BLOCKS[depth][i]!, stride] as const);
+
 /** Keras' ResNet BatchNormalization epsilon. */
 const BN_EPSILON = 1.001e-5;
 
 export interface ResNet50Options {
   inputSize: number;
   classes: number;
+  /** 50 (default), 101 or 152: the same blocks, more of them in stages 3 and 4. */
+  depth?: ResNetDepth;
   /** `recipe`: GAP → Dense(1024, relu) → Dense(N, softmax) (the reference recipe); `keras`: GAP → Dense(N, softmax) named `predictions`. */
   head?: 'recipe' | 'keras';
   /** Moving-average momentum of every BatchNormalization (Keras default 0.99). */
@@ -89,25 +100,26 @@ export function stack(x: tfl.SymbolicTensor, filters: number, blocks: number, st
   return y;
 }
 
-/** The trunk without a top (Keras `include_top=False`): 175 layers, input included. */
-export function resnet50Trunk(input: tfl.SymbolicTensor, ctx: BlockContext) {
+/** The trunk without a top (Keras `include_top=False`): 175 layers for ResNet50, input included. */
+export function resnet50Trunk(input: tfl.SymbolicTensor, ctx: BlockContext, depth: ResNetDepth = 50) {
   let x = tfl.layers.zeroPadding2d({ padding: 3, name: 'conv1_pad' }).apply(input) as tfl.SymbolicTensor;
   x = conv(x, 64, 7, 2, 'valid', 'conv1_conv', ctx);
   x = relu(bn(x, 'conv1_bn', ctx), 'conv1_relu');
   x = tfl.layers.zeroPadding2d({ padding: 1, name: 'pool1_pad' }).apply(x) as tfl.SymbolicTensor;
   x = tfl.layers.maxPooling2d({ poolSize: 3, strides: 2, name: 'pool1_pool' }).apply(x) as tfl.SymbolicTensor;
-  for (const [name, filters, blocks, stride] of RESNET50_STAGES) x = stack(x, filters, blocks, stride, name, ctx);
+  for (const [name, filters, blocks, stride] of stagesOf(depth)) x = stack(x, filters, blocks, stride, name, ctx);
   return x;
 }
 
-/** The classifier: ResNet50 trunk + head, NHWC float32 input `input` of inputSize×inputSize×3. */
+/** The classifier: a ResNet trunk (50 by default) + head, NHWC float32 input `input` of inputSize×inputSize×3. */
 export function buildResNet50(options: ResNet50Options): tfl.LayersModel {
-  const { inputSize, classes, head = 'recipe', dropout = 0, l2 = 0, seed = 1 } = options;
+  const { inputSize, classes, head = 'recipe', dropout = 0, l2 = 0, seed = 1, depth = 50 } = options;
+  if (!RESNET_DEPTHS.includes(depth)) throw new RangeError(`depth must be one of ${RESNET_DEPTHS.join(', ')}, got ${depth}`);
   if (!Number.isInteger(inputSize) || inputSize < 32) throw new RangeError(`inputSize must be an integer ≥ 32, got ${inputSize}`);
   if (!Number.isInteger(classes) || classes < 2) throw new RangeError(`classes must be an integer ≥ 2, got ${classes}`);
   const ctx: BlockContext = { bnMomentum: options.bnMomentum ?? 0.99, zeroInitResidual: options.zeroInitResidual ?? false, residualGamma: options.residualGamma, seed };
   const input = tfl.input({ shape: [inputSize, inputSize, 3], name: 'input' });
-  let x = resnet50Trunk(input, ctx);
+  let x = resnet50Trunk(input, ctx, depth);
   x = tfl.layers.globalAveragePooling2d({ name: 'avg_pool' }).apply(x) as tfl.SymbolicTensor;
   const kernelRegularizer = l2 > 0 ? tfl.regularizers.l2({ l2 }) : undefined;
   if (head === 'recipe') {
@@ -117,7 +129,7 @@ export function buildResNet50(options: ResNet50Options): tfl.LayersModel {
   const output = tfl.layers
     .dense({ units: classes, activation: 'softmax', name: 'predictions', kernelRegularizer, kernelInitializer: tfl.initializers.glorotUniform({ seed: ctx.seed++ }) })
     .apply(x) as tfl.SymbolicTensor;
-  const model = tfl.model({ inputs: input, outputs: output, name: 'resnet50' });
+  const model = tfl.model({ inputs: input, outputs: output, name: `resnet${depth}` });
   // Training-mode BN as one op with its own gradient (tf/batch-norm.ts): same numbers, a faster step.
   useFusedBatchNorm(model);
   if (options.batchStatistics === 'stem') {
