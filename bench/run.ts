@@ -32,10 +32,20 @@ const arg = (name: string, fallback?: string) => (process.argv.includes(name) ? 
 const n = Number(arg('--n', '50'));
 /** Requests of a fresh isolate whose inference times make the tier-up curve. */
 const TIER_UP = 40;
+/** MAX_BATCH as wrangler.toml ships it. */
+const BATCH_MAX = 8;
 const MB = 2 ** 20;
 const r1 = (x: number) => Math.round(x * 10) / 10;
 const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]!;
 const log = (line: string) => process.stderr.write(`${line}\n`);
+
+// `--markdown-from bench/results/bench.json --markdown BENCHMARKS.md`: rewrite BENCHMARKS.md from a committed run
+// (and the deeper variants' bench/results/depth.json) without measuring again.
+if (arg('--markdown-from')) {
+  const { machine: m, ...figures } = JSON.parse(readFileSync(arg('--markdown-from')!, 'utf8')) as { machine: { cpus: number; cpu: string; memory_gb: number; node: string; date: string } } & Record<string, number | string | null>;
+  writeFileSync(arg('--markdown', 'BENCHMARKS.md')!, benchmarksMarkdown(m, figures));
+  process.exit(0);
+}
 
 async function benchModelDir(): Promise<string> {
   const given = arg('--model-dir');
@@ -115,8 +125,6 @@ const fp32File = manifest.reference ? join(modelDir, manifest.reference.file) : 
 const jpeg224 = await photoJpeg(224, 224);
 const jpeg12mp = await photoJpeg(4000, 3000, 85);
 const jpeg2mp = await photoJpeg(1920, 1080, 85);
-/** MAX_BATCH as wrangler.toml ships it. */
-const BATCH_MAX = 8;
 const results: Record<string, number | string | null> = { model: `${manifest.name}@${manifest.version}`, model_bytes: manifest.bytes };
 let restBytes = 0;
 
@@ -324,6 +332,25 @@ if (jsonPath) writeFileSync(jsonPath, `${JSON.stringify({ machine, ...results },
 const markdownPath = arg('--markdown');
 if (markdownPath) writeFileSync(markdownPath, benchmarksMarkdown(machine, results));
 
+/** The deeper variants' table (bench/depth.ts's committed run), or nothing before one exists. */
+function depthSection(): string {
+  const file = 'bench/results/depth.json';
+  if (!statSync(file, { throwIfNoEntry: false })) return '';
+  const d = JSON.parse(readFileSync(file, 'utf8')) as { date: string; machine: { cpu: string; cores: number }; max_session_heap_mb: number; rows: Array<Record<string, number | boolean>> };
+  const rows = d.rows.map((r) => `| ResNet${r.depth} | ${r.parameters} | ${r.int8_bytes} | ${r.onnx_parity_max_abs} | ${r.int8_agreement} (${r.agreement_images}, ${r.distinct_fp32_answers} distinct answers) | ${r.wasm_heap_mb} | ${r.fits_worker ? 'yes' : 'no'} | ${r.workerd_infer_p50_ms} |`);
+  return `
+## Deeper variants (\`npx tsx bench/depth.ts --json ${file}\`, ${d.date}, ${d.machine.cpu}, ${d.machine.cores} cores)
+
+Random weights (none pretrained offline) at 224×224, the Keras 1000-class head. Fit: the session's wasm heap (measured in a
+fresh process as the Worker creates it) must stay ≤ ${d.max_session_heap_mb} MB to leave room for a 2 MP photo in 128 MB;
+\`publish\` refuses a model that does not fit.
+
+| network | ONNX weights (BN folded) | int8 bytes | ONNX vs tfjs, max abs | int8↔fp32 top-1 agreement | wasm heap (MB) | fits the Worker | workerd inference p50 (ms) |
+|---|---|---|---|---|---|---|---|
+${rows.join('\n')}
+`;
+}
+
 /** BENCHMARKS.md, written from this run's figures only. */
 function benchmarksMarkdown(m: typeof machine, figures: typeof results): string {
   const rows = Object.entries(figures).map(([k, v]) => `| \`${k}\` | ${v ?? '—'} |`);
@@ -370,5 +397,5 @@ ${rows.join('\n')}
 - \`decode_12mp_ms\`: a 4000×3000 JPEG → input tensor through the shared core, in Node: decoded at 1/8 scale in the
   DCT domain (src/core/image/jpeg-dc.ts, since 224 px needs no more), then the one-pass area resize.
 - \`bundle_*\`: \`wrangler deploy --dry-run\` output without source maps (gzip -9 per file).
-`;
+${depthSection()}`;
 }

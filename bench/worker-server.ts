@@ -70,12 +70,14 @@ function sumOverGroup(pid: number, name: string, field: (fields: string[]) => nu
 export interface StartOptions {
   /** Serve this client Worker's config on the port, edge-resnet beside it for its service bindings. */
   clientConfig?: string;
+  /** Seed the model even if publish's fit check would refuse it (to measure such a model). */
+  noFitCheck?: boolean;
 }
 
 export async function startWorker(modelDir: string, vars: string[] = [], options: StartOptions = {}): Promise<RunningWorker> {
   const [port, inspectorPort] = [await freePort(), await freePort()];
   const state = await mkdtemp(join(tmpdir(), 'edge-resnet-bench-'));
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts', '--port', String(port), '--model-dir', modelDir, '--persist-to', state, '--inspector-port', String(inspectorPort), '--var', 'DEBUG_ROUTES=1', ...vars.flatMap((v) => ['--var', v]), ...(options.clientConfig ? ['--client-config', options.clientConfig] : [])], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts', '--port', String(port), '--model-dir', modelDir, '--persist-to', state, '--inspector-port', String(inspectorPort), '--var', 'DEBUG_ROUTES=1', ...vars.flatMap((v) => ['--var', v]), ...(options.clientConfig ? ['--client-config', options.clientConfig] : []), ...(options.noFitCheck ? ['--no-fit-check'] : [])], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let output = '';
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));

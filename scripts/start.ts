@@ -25,9 +25,10 @@ const options = new Command('start')
   .option('--persist-to <dir>', "wrangler's local state folder", '.wrangler/state')
   .option('--var <name=value...>', 'override a [vars] entry (repeatable)')
   .option('--inspector-port <n>', 'V8 inspector port of the Worker (benchmarks read its heap there)')
+  .option('--no-fit-check', "seed a model even when its session leaves no room for a 2 MP photo in 128 MB (benchmarks only)")
   .option('--client-config <wrangler.toml>', "serve that Worker on the port instead, with edge-resnet beside it for its service bindings (examples/workers-ai-client)")
   .parse(process.argv)
-  .opts<{ port: number; modelDir: string; persistTo: string; var?: string[]; inspectorPort?: string; clientConfig?: string }>();
+  .opts<{ port: number; modelDir: string; persistTo: string; var?: string[]; inspectorPort?: string; clientConfig?: string; fitCheck: boolean }>();
 
 const exists = async (p: string) => (await stat(p).catch(() => null)) !== null;
 
@@ -42,7 +43,7 @@ const stampPath = join(options.persistTo, 'edge-resnet-published.json');
 const manifestText = await readFile(join(options.modelDir, 'manifest.json'), 'utf8');
 const published = await readFile(stampPath, 'utf8').catch(() => null);
 if (published !== manifestText) {
-  await publishModel({ modelDir: options.modelDir, remote: false, persistTo: options.persistTo, log });
+  await publishModel({ modelDir: options.modelDir, remote: false, persistTo: options.persistTo, skipFitCheck: !options.fitCheck, log });
   await writeFileAtomic(stampPath, manifestText);
 } else {
   log('local R2 already holds this model');

@@ -14,6 +14,7 @@ import { quantizeCommand } from './commands/quantize.js';
 import { TrainInputError, trainCommand } from './commands/train.js';
 import { DEFAULT_CALLBACKS } from './train/callbacks.js';
 import { DEVICE_CHOICES } from './tf/backend.js';
+import type { ResNetDepth } from './model/resnet50.js';
 import { buildDefaultModel } from './default-model.js';
 import { ENGINES, evaluateEnsemble, evaluateModel } from './evaluate.js';
 import { writeJsonAtomic } from './files.js';
@@ -144,6 +145,7 @@ program
   .option('--l2 <factor>', 'L2 penalty on the head\'s Dense kernels (the recipe uses 0.01)', nonNegativeNumber, 0)
   .option('--dropout <rate>', 'dropout before the classifier (the recipe uses 0.5)', nonNegativeNumber, 0)
   .option('--seed <n>', 'seed for the split, initialisation, shuffling and augmentation', nonNegativeInt, 1)
+  .addOption(new Option('--depth <n>', 'ResNet depth (Keras stage tables); --weights must be of the same depth').choices(['50', '101', '152']).default('50'))
   .option('--patience <n>', 'early stopping: epochs without val_loss improvement before a stage stops (best weights are restored)', positiveInt, DEFAULT_CALLBACKS.patience)
   .option('--lr-patience <n>', 'ReduceLROnPlateau: epochs without improvement before the learning rate is cut', positiveInt, DEFAULT_CALLBACKS.lrPatience)
   .option('--lr-factor <f>', 'ReduceLROnPlateau: factor applied to the learning rate', fraction, DEFAULT_CALLBACKS.lrFactor)
@@ -159,7 +161,7 @@ program
     try {
       await trainCommand({
         data: o.data, out: o.out, valSplit: o.valSplit, testSplit: o.testSplit ?? 0, inputSize: o.inputSize, weights: o.weights, freeze: o.freeze, epochs: o.epochs, lr: o.lr,
-        fineTuneEpochs: o.fineTuneEpochs, fineTuneLr: o.fineTuneLr, batch: o.batch, accumulate: o.accumulate, l2: o.l2, dropout: o.dropout, seed: o.seed,
+        fineTuneEpochs: o.fineTuneEpochs, fineTuneLr: o.fineTuneLr, batch: o.batch, accumulate: o.accumulate, l2: o.l2, dropout: o.dropout, seed: o.seed, depth: Number(o.depth) as ResNetDepth,
         callbacks: { ...DEFAULT_CALLBACKS, patience: o.patience, lrPatience: o.lrPatience, lrFactor: o.lrFactor }, augment: o.augment, featureViews: o.featureViews,
         resume: o.resume, device: o.device, calibration: o.calibration, calibrationImages: o.calibrationImages, name: o.name, version: o.modelVersion, log,
       });
@@ -202,13 +204,14 @@ program
   .option('--calibration <dir>', 'required: your own images (flat, or one folder per class) for the int8 scales; a fifth are held out to measure int8↔fp32 agreement')
   .requiredOption('--out <dir>', 'output folder: model-fp32.onnx, model-int8.onnx (+ the split form), manifest.json, metrics.json')
   .option('--input-size <n>', "input size of a Keras import (a torchvision file's own wins)", positiveInt, 224)
+  .addOption(new Option('--depth <n>', "depth of a Keras import (imagenet downloads Keras' ResNet50, 101 or 152 with top)").choices(['50', '101', '152']).default('50'))
   .option('--calibration-images <n>', 'at most this many calibration images', positiveInt, 200)
   .addOption(new Option('--method <method>', 'calibration method').choices(CALIBRATION_METHODS).default('percentile'))
   .option('--name <name>', 'model name in the manifest', 'resnet50-imagenet')
   .option('--model-version <version>', 'model version in the manifest', '1.0.0')
   .action(async (o) => {
     try {
-      await importCommand({ weights: o.weights, calibration: o.calibration, out: o.out, inputSize: o.inputSize, calibrationImages: o.calibrationImages, method: o.method, name: o.name, version: o.modelVersion, log });
+      await importCommand({ weights: o.weights, calibration: o.calibration, out: o.out, inputSize: o.inputSize, depth: Number(o.depth) as ResNetDepth, calibrationImages: o.calibrationImages, method: o.method, name: o.name, version: o.modelVersion, log });
     } catch (e) {
       if (!(e instanceof ImportInputError)) throw e;
       log(`import: ${e.message}`);

@@ -21,6 +21,8 @@ export interface ManifestInput {
   externalData?: Manifest['externalData'];
   /** Images of what the model knows, with their labels, in the model folder (served to the web page). */
   examples?: Manifest['examples'];
+  /** `resnet50` (default), `resnet101`, `resnet152`. */
+  architecture?: string;
 }
 
 export function buildManifest(m: ManifestInput): Manifest {
@@ -28,7 +30,7 @@ export function buildManifest(m: ManifestInput): Manifest {
     schemaVersion: MANIFEST_SCHEMA_VERSION,
     name: m.name,
     version: m.version,
-    architecture: 'resnet50',
+    architecture: m.architecture ?? 'resnet50',
     file: m.file,
     sha256: m.sha256,
     bytes: m.bytes.byteLength,

@@ -73,6 +73,7 @@ describe('pipeline import', () => {
     expect(manifest.labels[2]).toBe((IMAGENET_CLASSES as Record<number, string>)[2]!.split(',')[0]!.toUpperCase());
     expect(manifest.preprocess).toMatchObject({ colorOrder: 'BGR', mean: [103.939, 116.779, 123.68], width: SIZE });
     expect(manifest.metrics).toMatchObject({ imported_from: 'keras-h5', top1_imagenet: expect.stringMatching(/^not measured/) });
+    expect(manifest.architecture).toBe('resnet50');
     expect(manifest.metrics.heldout_count).toBeGreaterThanOrEqual(2);
     expect(manifest.metrics.agreement_int8_fp32).toBeGreaterThanOrEqual(0);
     const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')) as { not_measured: string[]; measured: { agreement_int8_fp32: number } };
@@ -120,6 +121,7 @@ describe('pipeline import', () => {
     expect(manifest.output).toEqual({ name: 'logits', kind: 'logits' });
     expect(manifest.preprocess).toMatchObject({ colorOrder: 'RGB', resize: 'center-crop', width: SIZE });
     expect(manifest.metrics.imported_from).toBe('torchvision-onnx');
+    expect(manifest.architecture).toBe('resnet50'); // counted from its convolutions
   });
 
   it('refuses what cannot become an ImageNet classifier, saying why', async () => {

@@ -18,13 +18,13 @@ import { agreement, FP32_ENGINE, INT8_ENGINE, predictAll } from '../evaluate.js'
 import { writeExternalDataForm } from '../external-data-files.js';
 import { sha256OfBytes, writeFileAtomic, writeJsonAtomic } from '../files.js';
 import { buildManifest } from '../manifest-writer.js';
-import { buildResNet50 } from '../model/resnet50.js';
+import { buildResNet50, type ResNetDepth } from '../model/resnet50.js';
 import type { CalibrationMethod } from '../onnx/calibrate.js';
 import { exportToOnnx } from '../onnx/export.js';
 import { decodeModel, encodeModel, type ModelProto } from '../onnx/proto.js';
 import { quantizeStatic } from '../onnx/quantize.js';
 import { useBackend } from '../tf/backend.js';
-import { fetchPinned, KERAS_RESNET50_TOP, type PinnedFile } from '../weights/download.js';
+import { fetchPinned, KERAS_RESNET_TOP, type PinnedFile } from '../weights/download.js';
 import { IMAGENET_CLASS_COUNT, imagenetLabels } from '../weights/imagenet-labels.js';
 import { readKerasH5 } from '../weights/keras-h5.js';
 import { applyLayerWeights } from '../weights/layer-weights.js';
@@ -37,6 +37,8 @@ export interface ImportOptions {
   out: string;
   /** Input size of a Keras import (a torchvision file's own input size wins). */
   inputSize: number;
+  /** Depth of a Keras import (50, 101, 152: which Keras file `imagenet` downloads); a torchvision graph is what it is. */
+  depth?: ResNetDepth;
   calibrationImages: number;
   method: CalibrationMethod;
   name: string;
@@ -57,22 +59,24 @@ interface Float32Classifier {
   inputName: string;
   outputName: string;
   source: string;
+  depth: number;
 }
 
-async function fromKerasH5(path: string, inputSize: number, log: (l: string) => void): Promise<Float32Classifier> {
+async function fromKerasH5(path: string, inputSize: number, depth: ResNetDepth, log: (l: string) => void): Promise<Float32Classifier> {
   const layers = await readKerasH5(path);
   const head = layers.get('predictions');
   if (!head) throw new ImportInputError(`${path} has no "predictions" layer: it is a no-top file. import needs the classifier (…_tf_kernels.h5, not …_notop.h5)`);
   if (head[0]?.shape.join('×') !== `2048×${IMAGENET_CLASS_COUNT}`) throw new ImportInputError(`${path}: "predictions" has shape ${head[0]?.shape.join('×')}; an ImageNet ResNet50 has 2048×${IMAGENET_CLASS_COUNT}`);
   await useBackend('wasm');
-  const model = buildResNet50({ inputSize, classes: IMAGENET_CLASS_COUNT, head: 'keras' });
+  const model = buildResNet50({ inputSize, classes: IMAGENET_CLASS_COUNT, head: 'keras', depth });
   const report = applyLayerWeights(model, layers);
-  if (report.missing.length > 0) throw new ImportInputError(`${path}: no weights for ${report.missing.length} layers (${report.missing.slice(0, 3).join(', ')}…): not a Keras ResNet50`);
+  if (report.missing.length > 0) throw new ImportInputError(`${path}: no weights for ${report.missing.length} layers (${report.missing.slice(0, 3).join(', ')}…): not a Keras ResNet${depth} (--depth)`);
+  if (report.unused.length > 0) throw new ImportInputError(`${path}: ${report.unused.length} layers the ResNet${depth} lacks (${report.unused.slice(0, 3).join(', ')}…): a deeper network? (--depth)`);
   log(`import: ${report.loaded.length} layers loaded from ${path}`);
   await Promise.all(model.weights.map((w) => w.read().data()));
   const fp32 = exportToOnnx(model);
   model.dispose();
-  return { fp32, spec: caffePreprocess(inputSize, inputSize), outputKind: 'probabilities', inputName: 'input', outputName: 'probabilities', source: 'keras-h5' };
+  return { fp32, spec: caffePreprocess(inputSize, inputSize), outputKind: 'probabilities', inputName: 'input', outputName: 'probabilities', source: 'keras-h5', depth };
 }
 
 async function fromTorchvisionOnnx(path: string): Promise<Float32Classifier> {
@@ -86,7 +90,9 @@ async function fromTorchvisionOnnx(path: string): Promise<Float32Classifier> {
   if (!input || channels !== 3 || !height || height !== width) throw new ImportInputError(`${path}: expected one image input [N, 3, S, S], got ${JSON.stringify(dims(input))}`);
   const classes = dims(output).at(-1);
   if (!output || classes !== IMAGENET_CLASS_COUNT) throw new ImportInputError(`${path}: expected ${IMAGENET_CLASS_COUNT} outputs (the fc layer), got ${JSON.stringify(dims(output))}`);
-  return { fp32, spec: torchPreprocess(height), outputKind: 'logits', inputName: input.name!, outputName: output.name!, source: 'torchvision-onnx' };
+  // A ResNet-N has N + 3 convolutions (the stem, three per bottleneck block, four projections): 53 for ResNet50.
+  const convolutions = graph.node!.filter((n) => n.opType === 'Conv').length;
+  return { fp32, spec: torchPreprocess(height), outputKind: 'logits', inputName: input.name!, outputName: output.name!, source: 'torchvision-onnx', depth: convolutions - 3 };
 }
 
 export async function importCommand(o: ImportOptions) {
@@ -96,9 +102,10 @@ export async function importCommand(o: ImportOptions) {
       'import needs --calibration DIR: a folder of your own images (100–500, like those the model will see), flat or one folder per class. The int8 scales come from them; there is no default calibration set offline.',
     );
   }
-  const path = o.weights === 'imagenet' ? await fetchPinned(o.pinned ?? KERAS_RESNET50_TOP, o.cacheDir, log) : o.weights;
+  const depth = o.depth ?? 50;
+  const path = o.weights === 'imagenet' ? await fetchPinned(o.pinned ?? KERAS_RESNET_TOP[depth], o.cacheDir, log) : o.weights;
   const ext = extname(path).toLowerCase();
-  const classifier = ext === '.onnx' ? await fromTorchvisionOnnx(path) : ['.h5', '.hdf5'].includes(ext) ? await fromKerasH5(path, o.inputSize, log) : null;
+  const classifier = ext === '.onnx' ? await fromTorchvisionOnnx(path) : ['.h5', '.hdf5'].includes(ext) ? await fromKerasH5(path, o.inputSize, depth, log) : null;
   if (!classifier) throw new ImportInputError(`--weights ${o.weights}: expected imagenet, a Keras .h5 with the top, or a torchvision ResNet50 .onnx`);
   const { fp32, spec, outputKind } = classifier;
   const dims = [1, 3, spec.height, spec.width];
@@ -143,6 +150,7 @@ export async function importCommand(o: ImportOptions) {
     inputName: classifier.inputName,
     outputName: classifier.outputName,
     metrics: { ...measured, imported_from: classifier.source, top1_imagenet: 'not measured (no labelled ImageNet images here)' },
+    architecture: `resnet${classifier.depth}`,
     reference: { file: 'model-fp32.onnx', sha256: sha256OfBytes(fp32Bytes), bytes: fp32Bytes.byteLength },
     externalData: await writeExternalDataForm(o.out, 'model-int8.onnx', int8Bytes, { tensors: heldOut.tensors.slice(0, 64), dims }, log),
   });

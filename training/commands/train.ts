@@ -22,7 +22,7 @@ import type { CalibrationMethod } from '../onnx/calibrate.js';
 import { exportToOnnx } from '../onnx/export.js';
 import { encodeModel } from '../onnx/proto.js';
 import { quantizeStatic } from '../onnx/quantize.js';
-import { buildResNet50 } from '../model/resnet50.js';
+import { buildResNet50, type ResNetDepth } from '../model/resnet50.js';
 import { writeReport, type WorstMistake } from '../report/html.js';
 import { cutAt, defaultCamLayer, gradCam, toNhwc } from '../explain/gradcam.js';
 import { overlayPng } from '../explain/overlay.js';
@@ -55,6 +55,8 @@ export interface TrainOptions {
   l2: number;
   dropout: number;
   seed: number;
+  /** ResNet depth: 50 (default), 101 or 152 (the same blocks; Keras' stage tables). */
+  depth?: ResNetDepth;
   callbacks: CallbackOptions;
   augment: boolean;
   featureViews: number;
@@ -216,7 +218,7 @@ export async function trainCommand(o: TrainOptions): Promise<TrainResult> {
   const bestPath = join(checkpoints, 'best.ckpt');
   const fingerprint = fingerprintOf(o, data);
 
-  const model = buildResNet50({ inputSize: o.inputSize, classes, dropout: o.dropout, seed: o.seed });
+  const model = buildResNet50({ inputSize: o.inputSize, classes, dropout: o.dropout, seed: o.seed, depth: o.depth });
   let state: RunState = { fingerprint, stage: 1, epochsDone: 0, stageFinished: false, callbacks: initialCallbackState(o.lr), history: [] };
   let resumedOptimizer: Array<{ name: string; tensor: tf.Tensor }> | null = null;
   const last = o.resume ? await readCheckpoint<RunState>(lastPath) : null;
@@ -389,6 +391,7 @@ async function finish(o: TrainOptions, model: tf.LayersModel, spec: PreprocessSp
     preprocess: spec,
     labels: data.labels,
     quantization: summary,
+    architecture: `resnet${o.depth ?? 50}`,
     metrics: { ...short('val', validation.summary), ...(test ? short('test', test.summary) : {}) },
     reference: { file: 'model-fp32.onnx', sha256: sha256OfBytes(fp32Bytes), bytes: fp32Bytes.byteLength },
     externalData: await writeExternalDataForm(o.out, 'model-int8.onnx', int8Bytes, { tensors: data.val.tensors.slice(0, 64), dims: [1, 3, spec.height, spec.width] }, log),

@@ -7,7 +7,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildResNet50 } from '../model/resnet50.js';
 import { tf, useBackend } from '../tf/backend.js';
-import { cutAt, defaultCamLayer, gradCam, resizeMap } from './gradcam.js';
+import { depthOf } from './float-model.js';
+import { cutAt, defaultCamLayer, gradCam, resizeMap, stageOutputs } from './gradcam.js';
 
 /** Multiplies its input by a fixed 0/1 spatial mask (1 in the top-left quadrant). */
 class TopLeftOnly extends tf.layers.Layer {
@@ -63,5 +64,14 @@ describe('Grad-CAM', () => {
     expect(defaultCamLayer(buildResNet50({ inputSize: 224, classes: 3 }))).toBe('conv5_block3_out');
     expect(() => cutAt(model, 'conv3_block4_1_conv')).toThrow(/cut point/);
     expect(Array.from(resizeMap(Float32Array.from([0, 1]), 2, 1, 4, 1))).toEqual([0, 0.25, 0.75, 1]);
+  });
+
+  it('finds each stage output and the depth of deeper ResNets by their Keras names', () => {
+    const deep = buildResNet50({ inputSize: 64, classes: 3, depth: 101 });
+    expect(stageOutputs(deep)).toEqual(['conv5_block3_out', 'conv4_block23_out', 'conv3_block4_out', 'conv2_block3_out']);
+    expect(depthOf(deep.layers.map((l) => l.name))).toBe(101);
+    expect(depthOf(buildResNet50({ inputSize: 32, classes: 3, depth: 152 }).layers.map((l) => l.name))).toBe(152);
+    expect(depthOf(buildResNet50({ inputSize: 32, classes: 3 }).layers.map((l) => l.name))).toBe(50);
+    expect(() => depthOf(['conv3_block2_1_conv', 'conv4_block9_1_conv'])).toThrow(/no ResNet/);
   });
 });

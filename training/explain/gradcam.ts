@@ -10,8 +10,11 @@ import { tf } from '../tf/backend.js';
 
 /** ResNet50's last conv block: the paper's choice, and ours when its map has room to show a place. */
 export const LAST_CONV_BLOCK = 'conv5_block3_out';
-/** Block outputs from the last back, for a small input whose last maps are 1×1 or 2×2. */
-export const RESNET_BLOCK_OUTPUTS = ['conv5_block3_out', 'conv4_block6_out', 'conv3_block4_out', 'conv2_block3_out'];
+/** Each stage's last block output, from the last stage back (conv5_block3_out, conv4_block6_out, … for ResNet50). */
+export function stageOutputs(model: tf.LayersModel): string[] {
+  const names = model.layers.map((l) => l.name);
+  return ['conv5', 'conv4', 'conv3', 'conv2'].map((stage) => names.filter((n) => new RegExp(`^${stage}_block\\d+_out$`).test(n)).at(-1)!).filter(Boolean);
+}
 
 export interface GradCam {
   layer: string;
@@ -78,11 +81,12 @@ export function gradCam(cam: CamModel, input: tf.Tensor4D, classIndex?: number):
 
 /** The layer to explain a model with `inputSize` pixels by: the last block output whose map is at least `minSide` wide. */
 export function defaultCamLayer(model: tf.LayersModel, minSide = 4): string {
-  for (const name of RESNET_BLOCK_OUTPUTS) {
+  const outputs = stageOutputs(model);
+  for (const name of outputs) {
     const shape = (model.getLayer(name).getOutputAt(0) as tf.SymbolicTensor).shape;
     if ((shape[1] ?? 0) >= minSide) return name;
   }
-  return RESNET_BLOCK_OUTPUTS.at(-1)!;
+  return outputs.at(-1)!;
 }
 
 /** Bilinear upsampling of a map to width × height (half-pixel centres), for overlays and masks. */

@@ -43,6 +43,13 @@ export const KERAS_RESNET50_TOP: PinnedFile = {
   fileName: 'resnet50_weights_tf_dim_ordering_tf_kernels.h5',
 };
 
+/** The same for ResNet101 and ResNet152 (Keras' `WEIGHTS_HASHES['resnet101'|'resnet152'][0]`), by depth. */
+export const KERAS_RESNET_TOP: Record<50 | 101 | 152, PinnedFile> = {
+  50: KERAS_RESNET50_TOP,
+  101: { ...KERAS_RESNET50_TOP, url: KERAS_RESNET50_TOP.url.replace('resnet50_', 'resnet101_'), fileName: 'resnet101_weights_tf_dim_ordering_tf_kernels.h5', digest: 'f1aeb4b969a6efcfb50fad2f0c20cfc5' },
+  152: { ...KERAS_RESNET50_TOP, url: KERAS_RESNET50_TOP.url.replace('resnet50_', 'resnet152_'), fileName: 'resnet152_weights_tf_dim_ordering_tf_kernels.h5', digest: '100835be76be38e30d865e96f2aaae62' },
+};
+
 export const weightsCacheDir = () => process.env.EDGE_RESNET_CACHE ?? join(homedir(), '.cache', 'edge-resnet', 'weights');
 
 export class ChecksumError extends Error {
