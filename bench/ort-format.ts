@@ -13,6 +13,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseManifest } from '../src/core/manifest.js';
+import { watchWasmHeap } from '../training/wasm-heap.js';
 
 const arg = (name: string, fallback: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1]! : fallback);
 
@@ -28,16 +29,7 @@ interface Measured {
 
 /** Child mode: one session in this (fresh) process. */
 async function measure(form: 'split' | 'ort', dir: string, graph: string, weights: string, ortFile: string): Promise<Measured> {
-  // The training tsconfig has no WebAssembly types (no DOM lib): only what this needs.
-  interface WasmMemory { buffer: ArrayBuffer }
-  const wasm = (globalThis as unknown as { WebAssembly: { Memory: new (...a: never[]) => WasmMemory; instantiate: (s: unknown, i?: unknown) => Promise<unknown> } }).WebAssembly;
-  let memory: WasmMemory | null = null;
-  const instantiate = wasm.instantiate;
-  // Emscripten creates the memory in JS and imports it; catch it on the way in.
-  wasm.instantiate = async (source: unknown, imports?: unknown) => {
-    for (const ns of Object.values((imports ?? {}) as Record<string, object>)) for (const v of Object.values(ns)) if (v instanceof wasm.Memory) memory = v;
-    return instantiate(source, imports);
-  };
+  const heapBytes = watchWasmHeap();
   const ort = await import('onnxruntime-web/wasm');
   Object.assign(ort.env.wasm, { numThreads: 1, proxy: false });
   ort.env.logLevel = 'error';
@@ -48,7 +40,7 @@ async function measure(form: 'split' | 'ort', dir: string, graph: string, weight
       ? await ort.InferenceSession.create(new Uint8Array(readFileSync(join(dir, graph))), { ...options, externalData: [{ path: weights, data: new Uint8Array(readFileSync(join(dir, weights))) }] })
       : await ort.InferenceSession.create(new Uint8Array(readFileSync(ortFile)), options);
   const create = performance.now() - started;
-  const heap = () => Math.round((((memory as WasmMemory | null)?.buffer.byteLength ?? NaN) / 2 ** 20) * 10) / 10;
+  const heap = () => Math.round((heapBytes() / 2 ** 20) * 10) / 10;
   const afterCreate = heap();
   const input = new ort.Tensor('float32', Float32Array.from({ length: 3 * 224 * 224 }, (_, i) => ((i * 7919) % 255) - 120), [1, 3, 224, 224]);
   const times: number[] = [];

@@ -13,6 +13,7 @@ import type { JpegHeader } from '../../src/core/image/header.js';
 import { parseManifest } from '../../src/core/manifest.js';
 import { ortSessionOptions } from '../../src/ort/session-options.js';
 import { WORKER_SESSION_OPTIONS } from '../ort-web.js';
+import { watchWasmHeap } from '../wasm-heap.js';
 
 const MB = 2 ** 20;
 export const ISOLATE_MB = 128;
@@ -32,14 +33,7 @@ export class ModelTooLargeError extends Error {
 
 /** Child mode: create the session as the Worker does, run once, print the heap. */
 async function probe(dir: string): Promise<number> {
-  interface WasmMemory { buffer: ArrayBuffer }
-  const wasm = (globalThis as unknown as { WebAssembly: { Memory: new (...a: never[]) => WasmMemory; instantiate: (s: unknown, i?: unknown) => Promise<unknown> } }).WebAssembly;
-  let memory: WasmMemory | null = null;
-  const instantiate = wasm.instantiate;
-  wasm.instantiate = async (source: unknown, imports?: unknown) => {
-    for (const ns of Object.values((imports ?? {}) as Record<string, object>)) for (const v of Object.values(ns)) if (v instanceof wasm.Memory) memory = v;
-    return instantiate(source, imports);
-  };
+  const heapBytes = watchWasmHeap();
   const ort = await import('onnxruntime-web/wasm');
   Object.assign(ort.env.wasm, { numThreads: 1, proxy: false });
   ort.env.logLevel = 'error';
@@ -50,7 +44,7 @@ async function probe(dir: string): Promise<number> {
   const session = await ort.InferenceSession.create(graph, ortSessionOptions(WORKER_SESSION_OPTIONS, externalData));
   const shape = [...manifest.input.shape];
   await session.run({ [session.inputNames[0]!]: new ort.Tensor('float32', new Float32Array(shape.reduce((a, b) => a * b, 1)), shape) });
-  return (memory as WasmMemory | null)?.buffer.byteLength ?? NaN;
+  return heapBytes();
 }
 
 if (process.argv[2] === '--worker-fit-probe') {
