@@ -106,6 +106,8 @@ export const registryStats = () => ({ sessionsCreated: state.sessionsCreated, lo
 
 /** Test hook: forget the isolate's model. */
 export async function resetRegistry(): Promise<void> {
+  // A load still running (a background re-check) would otherwise finish after the reset, beside the next one.
+  await state.loading?.catch(() => undefined);
   await state.current?.session.release();
   Object.assign(state, { current: null, loading: null, checkedAt: 0, sessionsCreated: 0, lastLoad: null });
 }

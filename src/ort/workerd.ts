@@ -85,6 +85,7 @@ export async function createSession(model: Uint8Array, options: SessionOptions, 
   const inputName = session.inputNames[0]!;
   const outputName = session.outputNames[0]!;
   let queue: Promise<unknown> = Promise.resolve();
+  let released: Promise<void> | undefined;
   return {
     inputName,
     outputName,
@@ -100,7 +101,12 @@ export async function createSession(model: Uint8Array, options: SessionOptions, 
       queue = next.catch(() => undefined);
       return next;
     },
-    release: () => session.release(),
+    // After the runs already queued, and once: a session released under a run, or twice, corrupts the engine's
+    // heap (one engine serves every session of the isolate).
+    release() {
+      released ??= queue.then(() => session.release());
+      return released;
+    },
   };
 }
 
