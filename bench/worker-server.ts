@@ -74,7 +74,21 @@ export interface StartOptions {
   noFitCheck?: boolean;
 }
 
+/**
+ * Starts the Worker; tries again on fresh ports when one was taken meanwhile (freePort closes the port it found,
+ * and e2e files starting Workers side by side can race for it: workerd then fails with "Address already in use").
+ */
 export async function startWorker(modelDir: string, vars: string[] = [], options: StartOptions = {}): Promise<RunningWorker> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startWorkerOnce(modelDir, vars, options);
+    } catch (e) {
+      if (attempt >= 3 || !(e instanceof Error) || !e.message.includes('Address already in use')) throw e;
+    }
+  }
+}
+
+async function startWorkerOnce(modelDir: string, vars: string[], options: StartOptions): Promise<RunningWorker> {
   const [port, inspectorPort] = [await freePort(), await freePort()];
   const state = await mkdtemp(join(tmpdir(), 'edge-resnet-bench-'));
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts', '--port', String(port), '--model-dir', modelDir, '--persist-to', state, '--inspector-port', String(inspectorPort), '--var', 'DEBUG_ROUTES=1', ...vars.flatMap((v) => ['--var', v]), ...(options.clientConfig ? ['--client-config', options.clientConfig] : []), ...(options.noFitCheck ? ['--no-fit-check'] : [])], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
@@ -89,8 +103,9 @@ export async function startWorker(modelDir: string, vars: string[] = [], options
     if (child.pid) try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ }
   };
   while (!(await fetch(`${base}/healthz`).then((r) => r.ok, () => false))) {
-    if (Date.now() > deadline || child.exitCode !== null) {
+    if (Date.now() > deadline || child.exitCode !== null || output.includes('Address already in use')) {
       killGroup();
+      await rm(state, { recursive: true, force: true });
       throw new Error(`worker did not start:\n${output.slice(-2000)}`);
     }
     await new Promise((r) => setTimeout(r, 300));
