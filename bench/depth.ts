@@ -19,6 +19,7 @@ import { writeExternalDataForm } from '../training/external-data-files.js';
 import { sha256OfBytes, writeFileAtomic, writeJsonAtomic } from '../training/files.js';
 import { buildManifest } from '../training/manifest-writer.js';
 import { buildResNet50, type ResNetDepth } from '../training/model/resnet50.js';
+import { toNhwc } from '../training/explain/gradcam.js';
 import { exportToOnnx } from '../training/onnx/export.js';
 import { encodeModel } from '../training/onnx/proto.js';
 import { quantizeStatic } from '../training/onnx/quantize.js';
@@ -48,7 +49,7 @@ for (const depth of [101, 152] as ResNetDepth[]) {
     // trivial): re-centre and scale the classifier on a few images, so that the logits' variation *between images*
     // decides the answer (bias = −mean logit per class) with a spread of 3.
     const features = tf.model({ inputs: model.inputs, outputs: model.getLayer('avg_pool').output as tf.SymbolicTensor });
-    const calibrationProbes = images(16).map((p) => tf.transpose(tf.tensor4d(p, [1, 3, SIZE, SIZE]), [0, 2, 3, 1]));
+    const calibrationProbes = images(16).map((p) => toNhwc(p, SIZE, SIZE));
     const [kernel] = model.getLayer('predictions').getWeights();
     const logits = tf.concat(calibrationProbes.map((x) => tf.matMul(features.predict(x) as tf.Tensor2D, kernel as tf.Tensor2D)));
     const mean = tf.mean(logits, 0);
@@ -62,7 +63,7 @@ for (const depth of [101, 152] as ResNetDepth[]) {
     const session = await createNodeSession(fp32Bytes);
     let parity = 0;
     for (const p of probes) {
-      const want = (model.predict(tf.transpose(tf.tensor4d(p, [1, 3, SIZE, SIZE]), [0, 2, 3, 1])) as tf.Tensor).dataSync();
+      const want = (model.predict(toNhwc(p, SIZE, SIZE)) as tf.Tensor).dataSync();
       const got = (await session.run(p, [1, 3, SIZE, SIZE]))[session.outputNames[0]!]!.data;
       parity = Math.max(parity, ...Array.from(got, (v, i) => Math.abs(v - want[i]!)));
     }

@@ -44,6 +44,9 @@ export function errorFacts(err: unknown): ErrorFacts {
   return { status: 500, code: 'internal_error', message: 'the server failed to handle this request' };
 }
 
+/** Whether `err` is the request's fault (a bad input or image: a 4xx), as opposed to the model's or the server's. */
+export const isRequestFault = (err: unknown): err is ApiError | Error => err instanceof ApiError || isImageError(err);
+
 /** The API's error form (`{"error": {"code", "message"}}`); protocol routes format the same facts their way. */
 export function toErrorResponse(err: unknown, c: Context): Response {
   const facts = errorFacts(err);

@@ -14,7 +14,7 @@ export function modelFor(env: Env, background?: (work: Promise<unknown>) => void
     ttlSeconds: config.MANIFEST_TTL_SECONDS,
     prepack: config.ORT_PREPACK === '1',
     storageTimeoutSeconds: config.STORAGE_TIMEOUT_SECONDS,
-    background: (work) => background?.(work),
+    background,
   });
 }
 

@@ -8,15 +8,14 @@ import { decodeLimits, readConfig } from '../config.js';
 import { classifyImage, serverTiming, type Prediction } from '../model/classify.js';
 import { extractImages } from '../http/body.js';
 import { requireApiKey } from '../http/auth.js';
-import { isImageError } from '../core/image/errors.js';
-import { ApiError, errorFacts } from '../http/errors.js';
+import { errorFacts, isRequestFault } from '../http/errors.js';
 import { requireModel } from '../http/model.js';
 import { createRouter } from '../http/openapi.js';
-import { BatchPredictionSchema, errorResponses, imageBodyContent, PredictionSchema, TopQuerySchema } from '../http/schemas.js';
+import { BatchItemErrorSchema, BatchPredictionSchema, errorResponses, imageBodyContent, PredictionSchema, TopQuerySchema } from '../http/schemas.js';
 
 export const DEFAULT_TOP = 5;
 
-type BatchItemError = { error: { code: string; message: string }; status: number };
+type BatchItemError = z.infer<typeof BatchItemErrorSchema>;
 
 const route = createRoute({
   method: 'post',
@@ -58,7 +57,7 @@ export const predict = createRouter().openapi(route, async (c) => {
       if (!(image instanceof Uint8Array)) throw image;
       answers.push(await classifyImage(image, model, limits, k));
     } catch (err) {
-      if (!(err instanceof ApiError) && !isImageError(err)) throw err; // the model or the server failed: the whole call does
+      if (!isRequestFault(err)) throw err; // the model or the server failed: the whole call does
       const facts = errorFacts(err);
       answers.push({ error: { code: facts.code, message: facts.message }, status: facts.status });
     }

@@ -6,11 +6,10 @@
 import { createRoute, OpenAPIHono, z, type Hook } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { decodeLimits, readConfig } from '../config.js';
-import { isImageError } from '../core/image/errors.js';
 import type { Manifest } from '../core/manifest.js';
 import { cappedBody } from '../http/capped-json.js';
 import { requireApiKey } from '../http/auth.js';
-import { ApiError, errorFacts, setRetryAfter } from '../http/errors.js';
+import { ApiError, errorFacts, isRequestFault, setRetryAfter } from '../http/errors.js';
 import { requireModel } from '../http/model.js';
 import { describeIssues } from '../http/openapi.js';
 import type { AppEnv } from '../http/types.js';
@@ -144,7 +143,7 @@ async function infer(c: Context<AppEnv>, path: ModelPath, request: V2InferReques
       rows.push(inputs.kind === 'image' ? (await scoreImage(inputs.image(i), model, limits)).scores : await scoreTensor(inputs.row(i), model));
     } catch (err) {
       // The protocol has no per-row errors: a bad row fails the call, saying which row it was.
-      if (inputs.count === 1 || !(err instanceof ApiError || isImageError(err))) throw err;
+      if (inputs.count === 1 || !isRequestFault(err)) throw err;
       const facts = errorFacts(err);
       throw new ApiError(facts.status, facts.code, `element ${i} of ${inputs.count}: ${facts.message}`);
     }

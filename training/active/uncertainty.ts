@@ -6,6 +6,8 @@
  *   - `margin`: 1 − (p₁ − p₂), the best two labels' gap, turned around;
  *   - `least-confidence`: 1 − p₁.
  */
+import { argmax } from '../../src/core/classify.js';
+
 export const UNCERTAINTY_MEASURES = ['entropy', 'margin', 'least-confidence'] as const;
 export type UncertaintyMeasure = (typeof UNCERTAINTY_MEASURES)[number];
 
@@ -40,10 +42,6 @@ export interface Ranked {
 /** Every answer, most uncertain first (ties: the earlier item first, so a ranking is reproducible). */
 export function rankByUncertainty(scores: ArrayLike<number>[], measure: UncertaintyMeasure): Ranked[] {
   return scores
-    .map((p, index) => {
-      let predicted = 0;
-      for (let i = 1; i < p.length; i++) if (p[i]! > p[predicted]!) predicted = i;
-      return { index, predicted, uncertainty: uncertainty(p, measure) };
-    })
+    .map((p, index) => ({ index, predicted: argmax(p), uncertainty: uncertainty(p, measure) }))
     .sort((a, b) => b.uncertainty - a.uncertainty || a.index - b.index);
 }

@@ -12,6 +12,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
+import { topK } from '../../src/core/classify.js';
 import { caffePreprocess, torchPreprocess, type PreprocessSpec } from '../../src/core/preprocess-spec.js';
 import { loadImageTensors } from '../data/load.js';
 import { agreement, FP32_ENGINE, INT8_ENGINE, predictAll } from '../evaluate.js';
@@ -128,7 +129,7 @@ export async function importCommand(o: ImportOptions) {
 
   const p32 = await predictAll(fp32Bytes, heldOut.tensors, spec, { outputKind, engine: 'native' });
   const p8 = await predictAll(int8Bytes, heldOut.tensors, spec, { outputKind });
-  const topFive = (s: Float32Array) => [...s.keys()].sort((a, b) => s[b]! - s[a]!).slice(0, 5);
+  const topFive = (s: Float32Array) => topK(s, [], 5).map((r) => r.index);
   const top5Overlap = p8.scores.reduce((sum, s, i) => sum + topFive(s).filter((c) => topFive(p32.scores[i]!).includes(c)).length / 5, 0) / p8.scores.length;
   const measured = {
     heldout_count: heldOut.tensors.length,
