@@ -341,7 +341,7 @@ function depthSection(): string {
   return `
 ## Deeper variants (\`npx tsx bench/depth.ts --json ${file}\`, ${d.date}, ${d.machine.cpu}, ${d.machine.cores} cores)
 
-Random weights (none pretrained offline) at 224×224, the Keras 1000-class head. Fit: the session's wasm heap (measured in a
+Random weights (none pretrained offline) with batch-norm statistics measured on drawn images, at 224×224, the Keras 1000-class head. Fit: the session's wasm heap (measured in a
 fresh process as the Worker creates it) must stay ≤ ${d.max_session_heap_mb} MB to leave room for a 2 MP photo in 128 MB;
 \`publish\` refuses a model that does not fit.
 
