@@ -1,8 +1,8 @@
 /**
  * Deeper variants at 224 px, as the pipeline would ship them: ResNet101 and ResNet152 (Keras stage tables, the
  * Keras 1000-class head, random weights with batch-norm statistics measured on drawn images, as training would
- * leave them, and the classifier re-centred so inputs get different answers: no pretrained weights offline) exported to ONNX, checked against
- * onnxruntime-node, quantized to int8 on drawn images, scored for int8↔fp32 agreement on others, then measured
+ * leave them, and the classifier re-centred so inputs get different answers: no pretrained weights offline)
+ * exported to ONNX, checked against onnxruntime-node, quantized to int8 on drawn images, scored for int8↔fp32 agreement on others, then measured
  * as the Worker runs them: the session's wasm heap (a fresh process, as publish measures it), and in workerd the
  * warm inference time (no debugger) and whether publish's fit check lets it through.
  * Usage: npx tsx bench/depth.ts [--json bench/results/depth.json]   (~10 min on a 2-core machine)

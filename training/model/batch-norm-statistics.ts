@@ -15,8 +15,9 @@ interface BatchNormMomentum {
 /**
  * Sets each BatchNormalization layer's moving mean and variance to the batch statistics of its input on `images`
  * (NHWC), every layer seeing inputs already normalised by the layers before it: one training-mode pass with the
- * layers' momentum at 0 (moving ← batch value), the momentum restored afterwards. Needs the training-mode layer
- * call that updates moving statistics (resnet50.ts' fused batch norm, or tfjs-layers' own).
+ * layers' momentum at 0 (moving ← batch value), the momentum restored afterwards. Relies on the training-mode call
+ * updating the moving statistics, as resnet50.ts' fused batch norm does (a model built with `batchStatistics:
+ * 'stem'` runs its other layers in inference mode, so only conv1_bn would change).
  */
 export function setBatchNormStatistics(model: tf.LayersModel, images: tf.Tensor4D): void {
   const layers = model.layers.filter((l) => l.getClassName() === 'BatchNormalization') as unknown as BatchNormMomentum[];
