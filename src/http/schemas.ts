@@ -23,6 +23,15 @@ export const TimingSchema = z
   .object({ decode_ms: z.number().nonnegative(), preprocess_ms: z.number().nonnegative(), inference_ms: z.number().nonnegative(), total_ms: z.number().nonnegative() })
   .openapi('Timing');
 
+/** Something the answer was computed despite: only a cut image decoded on request (`allow_partial=1`) today. */
+export const WarningSchema = z
+  .object({
+    code: z.literal('truncated_image'),
+    message: z.string(),
+    missing_fraction: z.number().min(0).max(1).openapi({ description: 'Share of the image data the file did not hold (of the JPEG scan it stops in, of a PNG\'s rows)' }),
+  })
+  .openapi('Warning');
+
 export const PredictionSchema = z
   .object({
     class: z.number().int().nonnegative().openapi({ description: 'Index of the most likely label' }),
@@ -31,6 +40,7 @@ export const PredictionSchema = z
     top: z.array(RankedSchema),
     model: ModelRefSchema,
     timing: TimingSchema,
+    warnings: z.array(WarningSchema).optional().openapi({ description: 'Present only when the image was cut and `allow_partial=1` asked for it to be classified anyway' }),
   })
   .openapi('Prediction');
 
@@ -42,6 +52,16 @@ export const TopQuerySchema = z.object({
     .max(1000)
     .optional()
     .openapi({ param: { name: 'top', in: 'query' }, description: 'How many ranked labels to return (default 5, clamped to the number of labels)', example: 5 }),
+});
+
+export const PredictQuerySchema = TopQuerySchema.extend({
+  allow_partial: z
+    .enum(['0', '1'])
+    .optional()
+    .openapi({
+      param: { name: 'allow_partial', in: 'query' },
+      description: '1: classify a cut image (a JPEG or PNG whose data ends early) from what it holds, with a `warnings` entry saying how much was missing, instead of refusing it with 422 `truncated_image` (default 0)',
+    }),
 });
 
 /** One image of a batch that could not be classified: its error, in the API's form, and the status it would have had alone. */

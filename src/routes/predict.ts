@@ -11,7 +11,7 @@ import { requireApiKey } from '../http/auth.js';
 import { errorFacts, isRequestFault } from '../http/errors.js';
 import { requireModel } from '../http/model.js';
 import { createRouter } from '../http/openapi.js';
-import { BatchItemErrorSchema, BatchPredictionSchema, errorResponses, imageBodyContent, PredictionSchema, TopQuerySchema } from '../http/schemas.js';
+import { BatchItemErrorSchema, BatchPredictionSchema, errorResponses, imageBodyContent, PredictionSchema, PredictQuerySchema } from '../http/schemas.js';
 
 export const DEFAULT_TOP = 5;
 
@@ -25,10 +25,11 @@ const route = createRoute({
   description:
     'The image is the multipart/form-data field `image` or the raw body. JPEG or PNG, detected from magic bytes (headers are ignored). ' +
     'EXIF orientation is applied; transparent pixels are composited on white. Repeat the `image` field (up to MAX_BATCH, default 8) ' +
-    'for a batch: the answer is then an array, one Prediction or BatchItemError per image, in order.',
+    'for a batch: the answer is then an array, one Prediction or BatchItemError per image, in order. A cut image (its data ends early) is ' +
+    'refused with 422 `truncated_image` unless `allow_partial=1`: it is then classified from what it holds, with a `warnings` entry.',
   security: [{ apiKey: [] }],
   middleware: [requireApiKey] as const,
-  request: { query: TopQuerySchema, body: { content: imageBodyContent, required: true } },
+  request: { query: PredictQuerySchema, body: { content: imageBodyContent, required: true } },
   responses: {
     200: {
       description: 'Ranked labels (an array for a batch). A `Server-Timing` header carries the timing parts of a single image.',
@@ -41,12 +42,14 @@ const route = createRoute({
 
 export const predict = createRouter().openapi(route, async (c) => {
   const config = readConfig(c.env);
-  const k = c.req.valid('query').top ?? DEFAULT_TOP;
+  const query = c.req.valid('query');
+  const k = query.top ?? DEFAULT_TOP;
+  const options = { allowPartial: query.allow_partial === '1' };
   const { batch, images } = await extractImages(c.req.raw, config.MAX_BODY_BYTES, config.MAX_BATCH);
   const model = await requireModel(c);
   const limits = decodeLimits(config);
   if (!batch) {
-    const prediction = await classifyImage(images[0] as Uint8Array, model, limits, k);
+    const prediction = await classifyImage(images[0] as Uint8Array, model, limits, k, options);
     c.header('Server-Timing', serverTiming(prediction.timing));
     return c.json(prediction, 200);
   }
@@ -55,7 +58,7 @@ export const predict = createRouter().openapi(route, async (c) => {
   for (const image of images) {
     try {
       if (!(image instanceof Uint8Array)) throw image;
-      answers.push(await classifyImage(image, model, limits, k));
+      answers.push(await classifyImage(image, model, limits, k, options));
     } catch (err) {
       if (!isRequestFault(err)) throw err; // the model or the server failed: the whole call does
       const facts = errorFacts(err);

@@ -114,6 +114,8 @@ describe('errors', () => {
     ['JPEG cut in its last rows', () => post(jpeg.slice(0, jpeg.length - 40)), 422, 'truncated_image'],
     ['JPEG damaged (a segment with a bad length)', () => post(Uint8Array.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x01, 0, 0, 0, 0])), 422, 'corrupt_image'],
     ['bad top', () => post(jpeg, {}, '?top=zero'), 400, 'invalid_parameter'],
+    ['allow_partial other than 0 or 1', () => post(jpeg, {}, '?allow_partial=yes'), 400, 'invalid_parameter'],
+    ['allow_partial=1, a JPEG cut before its scan', () => post(jpeg.slice(0, 300), {}, '?allow_partial=1'), 422, 'truncated_image'],
     ['body over the limit', () => post(new Uint8Array(10 * 1024 * 1024 + 1)), 413, 'body_too_large'],
   ];
   for (const [name, send, status, code] of cases) {
@@ -126,6 +128,27 @@ describe('errors', () => {
       expect(body.error.message.length).toBeGreaterThan(0);
     });
   }
+
+  it('allow_partial=1 classifies a cut image from what it holds and says how much was missing', async () => {
+    const cut = jpeg.slice(0, Math.floor(jpeg.length * 0.6));
+    expect((await post(cut)).status).toBe(422);
+    const res = await post(cut, {}, '?allow_partial=1');
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as any;
+    PredictionSchema.parse(body);
+    expect(body.warnings).toHaveLength(1);
+    expect(body.warnings[0]).toMatchObject({ code: 'truncated_image', message: expect.stringContaining('JPEG') });
+    expect(body.warnings[0].missing_fraction).toBeGreaterThan(0.1);
+    expect(body.warnings[0].missing_fraction).toBeLessThan(0.9);
+    // A whole image with the flag has no warnings; in a batch, only the cut image carries one.
+    const whole = (await (await post(jpeg, {}, '?allow_partial=1')).json()) as any;
+    expect(whole.warnings).toBeUndefined();
+    const form = new FormData();
+    form.append('image', new File([jpeg], 'a.jpg'));
+    form.append('image', new File([cut], 'b.jpg'));
+    const batch = (await (await post(form, {}, '?allow_partial=1')).json()) as any[];
+    expect(batch.map((a) => a.warnings?.length ?? 0)).toEqual([0, 1]);
+  });
 
   it('a declared size over MAX_IMAGE_PIXELS → 413 before decoding', async () => {
     // A valid PNG header declaring 8000×8000 pixels (64 MP > 50 MP), and nothing else.

@@ -10,7 +10,7 @@ import { decodeJpegAtEighth } from './jpeg-dc.js';
 import { readJpegEnd, withEoi, type JpegEnd } from './jpeg-end.js';
 import { verifyPngChunks, withIend } from './png-chunks.js';
 import { filteredImageBytes, inflatedImageBytes } from './png-data.js';
-import type { DecodedImage } from './types.js';
+import type { DecodedImage, MissingData } from './types.js';
 
 export interface DecodeLimits {
   /** Largest width×height accepted; checked against the header before decoding. */
@@ -40,6 +40,13 @@ const DECODABLE_SOF = new Set([0xc0, 0xc1, 0xc2]);
 const PROGRESSIVE = 0xc2;
 
 const truncated = (message: string) => new ImageError(ImageErrorCode.truncated, message);
+const percent = (fraction: number) => `${Math.max(fraction > 0 ? 1 : 0, Math.round(fraction * 100))} %`;
+
+/** What a partial JPEG decode lacked: `fraction` of the scan the data stops in. */
+function jpegMissing(fraction: number, progressive: boolean): MissingData {
+  const later = progressive ? '; the scans after it (finer detail) are missing too' : '';
+  return { fraction, detail: `JPEG: the file ends before its last block; ${percent(fraction)} of the blocks of the scan it stops in are missing (decoded as grey)${later}` };
+}
 
 /**
  * Refuses a JPEG that cannot be whole from its structure alone; returns where it ends. A missing EOI is the only
@@ -54,7 +61,7 @@ function checkJpegEnd(bytes: Uint8Array, header: JpegHeader): JpegEnd {
   return end;
 }
 
-function decodeJpeg(bytes: Uint8Array, header: JpegHeader, limits: DecodeLimits, end: JpegEnd): DecodedImage {
+function decodeJpeg(bytes: Uint8Array, header: JpegHeader, limits: DecodeLimits, end: JpegEnd, allowPartial: boolean): DecodedImage {
   if (!DECODABLE_SOF.has(header.sof) || header.precision !== 8) {
     // jpeg-js turns 12-bit JPEGs into wrong pixels without an error, so refuse them up front.
     throw new ImageError(
@@ -69,24 +76,37 @@ function decodeJpeg(bytes: Uint8Array, header: JpegHeader, limits: DecodeLimits,
     maxMemoryUsageInMB: jpegJsBudgetMB(limits.maxPixels),
   } as const;
   let decoded: { width: number; height: number; data: Uint8Array };
+  let missing: MissingData | undefined;
   if (end.eoi) decoded = jpeg.decode(bytes, options);
   else {
-    // jpeg-js refuses any file without EOI; given one, it still fails where the data stops before the last block.
+    // jpeg-js refuses any file without EOI. Given one back, our patch to it (patches/jpeg-js+0.4.4.patch) reports
+    // a scan whose data stops before its last MCU, where it would have thrown or kept the rest silently blank.
+    const cut = (decodedMcus: number, expectedMcus: number) => {
+      const fraction = (expectedMcus - decodedMcus) / expectedMcus;
+      if (!allowPartial) throw truncated(`JPEG: the image data ends before its last block (${percent(fraction)} of a scan's blocks are missing)`);
+      if (!missing || fraction > missing.fraction) missing = jpegMissing(fraction, header.sof === PROGRESSIVE);
+    };
     try {
-      decoded = jpeg.decode(withEoi(bytes, end), options);
+      decoded = jpeg.decode(withEoi(bytes, end), { ...options, onIncompleteScan: cut } as typeof options);
     } catch (e) {
+      if (isImageError(e)) throw e;
       throw truncated(`JPEG: the image data ends before its last block (${e instanceof Error ? e.message.slice(0, 120) : String(e)})`);
     }
   }
-  return { width: decoded.width, height: decoded.height, channels: 3, data: decoded.data, orientation: header.orientation };
+  return { width: decoded.width, height: decoded.height, channels: 3, data: decoded.data, orientation: header.orientation, ...(missing ? { missing } : {}) };
 }
 
-function decodePng(bytes: Uint8Array, header: PngHeader): DecodedImage {
-  const chunks = verifyPngChunks(bytes);
+function decodePng(bytes: Uint8Array, header: PngHeader, allowPartial: boolean): DecodedImage {
+  const chunks = verifyPngChunks(bytes, { allowCut: allowPartial });
+  let missing: MissingData | undefined;
   if (!chunks.iend) {
-    // Lost its end: decoded only when every row is still there (upng-js would leave missing rows black).
+    // Lost its end: decoded only when every row is still there (upng-js leaves missing rows black), or when asked to.
     const [have, need] = [inflatedImageBytes(bytes, chunks), filteredImageBytes(header)];
-    if (have < need) throw new ImageError(ImageErrorCode.truncated, `PNG: the image data ends early (${have < 0 ? 'a broken stream' : `${Math.round((100 * have) / need)} % of it is there`})`);
+    if (have < 0 || (have < need && !allowPartial)) throw new ImageError(ImageErrorCode.truncated, `PNG: the image data ends early (${have < 0 ? 'a broken stream' : `${Math.round((100 * have) / need)} % of it is there`})`);
+    if (have < need) {
+      const fraction = (need - have) / need;
+      missing = { fraction, detail: `PNG: the image data ends early; ${percent(fraction)} of it is missing (decoded as black)` };
+    }
   }
   const whole = chunks.iend ? bytes : withIend(bytes, chunks);
   const buffer = whole.buffer.slice(whole.byteOffset, whole.byteOffset + whole.byteLength) as ArrayBuffer;
@@ -94,7 +114,7 @@ function decodePng(bytes: Uint8Array, header: PngHeader): DecodedImage {
   if (png.width !== header.width || png.height !== header.height) throw new ImageError(ImageErrorCode.corrupt, 'PNG: decoder and header disagree on the size');
   const rgba = new Uint8Array(UPNG.toRGBA8(png)[0]);
   if (rgba.length !== png.width * png.height * 4) throw new ImageError(ImageErrorCode.corrupt, 'PNG: image data is incomplete');
-  return { width: png.width, height: png.height, channels: 4, data: rgba, orientation: 1 };
+  return { width: png.width, height: png.height, channels: 4, data: rgba, orientation: 1, ...(missing ? { missing } : {}) };
 }
 
 export interface DecodeOptions {
@@ -103,6 +123,12 @@ export interface DecodeOptions {
    * scale in the DCT domain (jpeg-dc.ts): same area average, a fraction of the time and memory.
    */
   for?: PreprocessSpec;
+  /**
+   * Decode a cut file as far as its data goes instead of refusing it (`truncated_image`): the missing part is
+   * grey (JPEG) or black (PNG), and the image's `missing` says how much that was. A file cut before its image
+   * data starts, or inside a header, is still refused.
+   */
+  allowPartial?: boolean;
 }
 
 /** 8-bit Huffman JPEGs with 1 or 3 components, large enough for the spec at 1/8 scale. */
@@ -133,19 +159,23 @@ export function decodeImage(bytes: Uint8Array, limits: DecodeLimits = DEFAULT_DE
     throw new ImageError(ImageErrorCode.tooLarge, `decoding this ${header.width}×${header.height} image needs about ${mb(needed)} MB; the budget is ${mb(limits.maxDecodeBytes!)} MB (send it smaller)`);
   }
   try {
-    if (header.format === 'png') return decodePng(bytes, header);
+    const allowPartial = options.allowPartial ?? false;
+    if (header.format === 'png') return decodePng(bytes, header, allowPartial);
     const end = checkJpegEnd(bytes, header);
     if (atEighth) {
       // The 1/8 path skips a progressive file's AC scans, so it cannot see one cut inside them: jpeg-js can.
       const unchecked = !end.eoi && header.sof === PROGRESSIVE;
-      const small = unchecked ? null : decodeJpegAtEighth(bytes);
-      if (small) return { ...small, channels: 3, orientation: header.orientation };
+      const small = unchecked ? null : decodeJpegAtEighth(bytes, { allowPartial });
+      if (small) {
+        const { missing, ...image } = small;
+        return { ...image, channels: 3, orientation: header.orientation, ...(missing ? { missing: jpegMissing(missing, false) } : {}) };
+      }
       // A file the 1/8 path leaves to jpeg-js: only if the full decode fits the budget too.
       const full = estimateDecodeBytes(header);
       if (!budgetFits(full) && unchecked) throw truncated(`JPEG: a progressive file without its end marker, too large (${header.width}×${header.height}) to check every scan at full size`);
       if (!budgetFits(full)) throw new ImageError(ImageErrorCode.tooLarge, `decoding this ${header.width}×${header.height} image needs about ${mb(full)} MB; the budget is ${mb(limits.maxDecodeBytes!)} MB (send it smaller)`);
     }
-    return decodeJpeg(bytes, header, limits, end);
+    return decodeJpeg(bytes, header, limits, end, allowPartial);
   } catch (e) {
     if (isImageError(e)) throw e;
     const reason = e instanceof Error ? e.message : String(e);

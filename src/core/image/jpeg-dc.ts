@@ -14,6 +14,11 @@ export interface EighthScaleImage {
   height: number;
   /** Interleaved 8-bit RGB. */
   data: Uint8Array;
+  /**
+   * Only with `allowPartial`: the share of a scan's blocks the file did not hold (the scan it stops in; 0 when
+   * every DC scan is whole). Blocks past the cut are mid-grey.
+   */
+  missing?: number;
 }
 
 interface Huffman {
@@ -164,7 +169,7 @@ function skipAc(reader: BitReader, table: Huffman): void {
  * Decodes at 1/8 scale, or returns null for what this path does not cover (the caller then decodes fully):
  * arithmetic coding, 12-bit samples, 2 or 4 components (CMYK/YCCK).
  */
-export function decodeJpegAtEighth(bytes: Uint8Array): EighthScaleImage | null {
+export function decodeJpegAtEighth(bytes: Uint8Array, { allowPartial = false } = {}): EighthScaleImage | null {
   const quantDc = new Int32Array(4);
   const dcTables: Array<Huffman | undefined> = [];
   const acTables: Array<Huffman | undefined> = [];
@@ -180,6 +185,7 @@ export function decodeJpegAtEighth(bytes: Uint8Array): EighthScaleImage | null {
   let adobeTransform = -1;
   let sawFrame = false;
   let sawScan = false;
+  let missing = 0;
   let pos = 2;
   const u16 = (p: number) => (bytes[p]! << 8) | bytes[p + 1]!;
 
@@ -271,7 +277,7 @@ export function decodeJpegAtEighth(bytes: Uint8Array): EighthScaleImage | null {
         const [ss, a] = [bytes[p]!, bytes[p + 2]!]; // spectral start; the end (p + 1) matters only to AC scans, skipped
         const [ah, al] = [a >> 4, a & 15];
         const reader = new BitReader(bytes, end);
-        if (!progressive || ss === 0) decodeScan(reader, scan, { progressive, ah, al, restartInterval, mcusPerLine, mcusPerColumn, width, height, hMax, vMax });
+        if (!progressive || ss === 0) missing = Math.max(missing, decodeScan(reader, scan, { progressive, ah, al, restartInterval, mcusPerLine, mcusPerColumn, width, height, hMax, vMax, allowPartial }));
         pos = reader.toMarker();
         sawScan = true;
         continue;
@@ -284,7 +290,8 @@ export function decodeJpegAtEighth(bytes: Uint8Array): EighthScaleImage | null {
   if (!sawFrame || !sawScan) throw corrupt('no image data');
   // Adobe's transform flag, else libjpeg's rule: component ids 'R', 'G', 'B' mean RGB, anything else YCbCr.
   const rgb = adobeTransform === 0 || (adobeTransform < 0 && components.map((c) => c.id).join() === '82,71,66');
-  return toRgb(components, quantDc, width, height, hMax, vMax, rgb);
+  const image = toRgb(components, quantDc, width, height, hMax, vMax, rgb);
+  return allowPartial ? { ...image, missing } : image;
 }
 
 interface ScanContext {
@@ -298,9 +305,12 @@ interface ScanContext {
   height: number;
   hMax: number;
   vMax: number;
+  /** Keep the blocks before a cut instead of refusing the file (the rest stay 0: mid-grey). */
+  allowPartial: boolean;
 }
 
-function decodeScan(reader: BitReader, scan: Component[], ctx: ScanContext): void {
+/** Decodes a scan's DC coefficients; returns the share of its blocks the data did not hold (only with allowPartial). */
+function decodeScan(reader: BitReader, scan: Component[], ctx: ScanContext): number {
   const refining = ctx.progressive && ctx.ah > 0;
   const decodeBlock = (c: Component, row: number, col: number) => {
     const index = row * c.blocksPerLine + col;
@@ -324,26 +334,36 @@ function decodeScan(reader: BitReader, scan: Component[], ctx: ScanContext): voi
   const ownRows = Math.ceil(Math.ceil((ctx.height * c0.v) / ctx.vMax) / 8);
   const total = single ? ownCols * ownRows : ctx.mcusPerLine * ctx.mcusPerColumn;
   const interval = ctx.restartInterval || total;
+  const eachBlock = (n: number, visit: (c: Component, row: number, col: number) => void) => {
+    if (single) return visit(c0, Math.floor(n / ownCols), n % ownCols);
+    const mcuRow = Math.floor(n / ctx.mcusPerLine);
+    const mcuCol = n % ctx.mcusPerLine;
+    for (const c of scan) for (let v = 0; v < c.v; v++) for (let h = 0; h < c.h; h++) visit(c, mcuRow * c.v + v, mcuCol * c.h + h);
+  };
+  // We never answer from part of an image unless asked to (libjpeg would fill the rest with grey).
+  const cutAt = (n: number) => {
+    if (!ctx.allowPartial) throw truncated();
+    return (total - n) / total;
+  };
   for (const c of scan) c.predictor = 0;
   for (let n = 0; n < total; n++) {
     if (n > 0 && n % interval === 0) {
       // Restart: realign to the RSTn marker, reset the DC predictors.
-      if (reader.overran()) throw truncated();
+      if (reader.overran()) return cutAt(n);
       const at = reader.toMarker();
       const m = reader.bytes;
       if (m[at] === 0xff && m[at + 1]! >= 0xd0 && m[at + 1]! <= 0xd7) reader.pos = at + 2;
-      else throw truncated(); // libjpeg would fill the rest with grey: we never answer from part of an image
+      else return cutAt(n);
       for (const c of scan) c.predictor = 0;
     }
-    if (single) {
-      decodeBlock(c0, Math.floor(n / ownCols), n % ownCols);
-    } else {
-      const mcuRow = Math.floor(n / ctx.mcusPerLine);
-      const mcuCol = n % ctx.mcusPerLine;
-      for (const c of scan) for (let v = 0; v < c.v; v++) for (let h = 0; h < c.h; h++) decodeBlock(c, mcuRow * c.v + v, mcuCol * c.h + h);
+    eachBlock(n, decodeBlock);
+    if (ctx.allowPartial && reader.overran()) {
+      // This MCU was read partly from the zeros fed past the data: it is not in the file either.
+      if (!refining) eachBlock(n, (c, row, col) => void (c.dc[row * c.blocksPerLine + col] = 0));
+      return cutAt(n);
     }
   }
-  if (reader.overran()) throw truncated();
+  return reader.overran() ? cutAt(total) : 0;
 }
 
 const truncated = () => new ImageError(ImageErrorCode.truncated, 'JPEG: the image data ends before its last block (a cut or damaged file)');

@@ -38,13 +38,16 @@ export interface PngChunks {
   end: number;
   /** [start, end) of each IDAT chunk's data, in order: the zlib stream, in pieces. */
   idat: Array<[number, number]>;
+  /** Only with `allowCut`: the file stops inside this IDAT chunk, whose data runs to the end of the file. */
+  cutIdat?: boolean;
 }
 
 /**
  * Walks the chunks after the signature; throws `corrupt_image` on the first structural fault and
- * `truncated_image` when the file stops inside a chunk.
+ * `truncated_image` when the file stops inside a chunk, or, with `allowCut` (a partial decode), only when it
+ * stops before any image data: the chunks read so far, and an IDAT cut short, are then what the file holds.
  */
-export function verifyPngChunks(bytes: Uint8Array): PngChunks {
+export function verifyPngChunks(bytes: Uint8Array, { allowCut = false } = {}): PngChunks {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let at = 8;
   const idat: Array<[number, number]> = [];
@@ -57,14 +60,26 @@ export function verifyPngChunks(bytes: Uint8Array): PngChunks {
     // IEND, whole or cut short (what is left of the file is the start of one).
     if (idat.length > 0 && bytes.length - at < 12 && bytes.subarray(at).every((b, i) => b === IEND[i])) return { iend: false, end: at, idat };
     if (at + 8 <= bytes.length && idat.length > 0 && chunkName(bytes, at + 4) === 'IEND') return { iend: at + 12 <= bytes.length, end: at, idat };
-    if (at + 12 > bytes.length) throw truncated(`the file ends inside chunk ${at + 8 <= bytes.length ? JSON.stringify(chunkName(bytes, at + 4)) : index}`);
+    const cutHere = (name: string | number) => {
+      if (allowCut && idat.length > 0) return { iend: false, end: at, idat, cutIdat: name === 'IDAT' };
+      throw truncated(`the file ends inside chunk ${typeof name === 'string' ? JSON.stringify(name) : name}`);
+    };
+    if (at + 12 > bytes.length) {
+      const name = at + 8 <= bytes.length ? chunkName(bytes, at + 4) : index;
+      if (name === 'IDAT' && at + 8 < bytes.length) idat.push([at + 8, bytes.length]);
+      return cutHere(name);
+    }
     const length = view.getUint32(at);
     const name = chunkName(bytes, at + 4);
     if (length > 0x7fffffff) throw corrupt(`chunk ${JSON.stringify(name)} declares ${length} bytes`);
     if (!/^[A-Za-z]{4}$/.test(name)) throw corrupt(`chunk ${index} has an invalid type ${JSON.stringify(name)}`);
     if (index === 0 && name !== 'IHDR') throw corrupt(`first chunk is ${JSON.stringify(name)}, not IHDR`);
     const end = at + 8 + length;
-    if (end + 4 > bytes.length) throw truncated(`the file ends inside chunk ${JSON.stringify(name)}`);
+    if (end + 4 > bytes.length) {
+      // The CRC of a chunk cut short cannot be checked: with allowCut, its data is what the file holds.
+      if (name === 'IDAT') idat.push([at + 8, Math.min(end, bytes.length)]);
+      return cutHere(name);
+    }
     const critical = name.charCodeAt(0) < 0x61; // uppercase first letter
     if (critical && crc32(bytes, at + 4, end) !== view.getUint32(end)) throw corrupt(`chunk ${JSON.stringify(name)} fails its CRC check (the file is damaged)`);
     if (name === 'IEND') throw corrupt('no IDAT chunk (no image data)');
@@ -73,10 +88,22 @@ export function verifyPngChunks(bytes: Uint8Array): PngChunks {
   }
 }
 
-/** The file's whole chunks followed by IEND, for decoders (upng-js) that read past the end of a file without one. */
+/**
+ * The file's whole chunks followed by IEND, for decoders (upng-js) that read past the end of a file without one;
+ * an IDAT cut short (`cutIdat`) comes first as a chunk of what is left of it (upng-js reads no CRC).
+ */
 export function withIend(bytes: Uint8Array, chunks: PngChunks): Uint8Array {
-  const out = new Uint8Array(chunks.end + IEND.length);
+  const [cutStart, cutEnd] = chunks.cutIdat ? chunks.idat.at(-1)! : [0, 0];
+  const cut = cutEnd - cutStart;
+  const out = new Uint8Array(chunks.end + (chunks.cutIdat ? 12 + cut : 0) + IEND.length);
   out.set(bytes.subarray(0, chunks.end));
-  out.set(IEND, chunks.end);
+  let at = chunks.end;
+  if (chunks.cutIdat) {
+    new DataView(out.buffer).setUint32(at, cut);
+    out.set([0x49, 0x44, 0x41, 0x54], at + 4);
+    out.set(bytes.subarray(cutStart, cutEnd), at + 8);
+    at += 12 + cut; // the CRC stays 0
+  }
+  out.set(IEND, at);
   return out;
 }

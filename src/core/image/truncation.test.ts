@@ -44,26 +44,31 @@ const outcome = (bytes: Uint8Array, options: DecodeOptions = {}) => {
 /** Cut points across the file: inside the headers, the first scan, the middle, and the last bytes of data. */
 const cutPoints = (length: number) => [0.02, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99].map((f) => Math.floor(length * f)).concat([length - 3]);
 
-const PATHS: Array<[string, DecodeOptions]> = [
-  ['jpeg-js', {}],
-  ['1/8-scale DC path', { for: caffePreprocess(32, 32) }],
+// A 16 px model reads a 320×240 photo at 1/8 scale (40×30 ≥ its crop); the tests check the path by the width.
+const PATHS: Array<[string, DecodeOptions, number]> = [
+  ['jpeg-js', {}, 320],
+  ['1/8-scale DC path', { for: caffePreprocess(16, 16) }, 40],
 ];
 
 describe('truncated JPEGs', () => {
   for (const progressive of [false, true]) {
     const kind = progressive ? 'progressive' : 'baseline';
-    for (const [path, options] of PATHS) {
+    for (const [path, options, width] of PATHS) {
       it(`${kind}, ${path}: every cut is truncated_image; a file missing only EOI gives the whole file's pixels`, async () => {
         const bytes = await encode({ progressive });
         expect([bytes[bytes.length - 2], bytes[bytes.length - 1]]).toEqual([0xff, 0xd9]);
         const whole = outcome(bytes, options);
         if (typeof whole === 'string') throw new Error(`the whole file failed: ${whole}`);
+        expect(whole.width).toBe(width);
         for (const cut of cutPoints(bytes.length)) expect(outcome(bytes.subarray(0, cut), options), `cut at ${cut} of ${bytes.length}`).toBe('truncated_image');
+        // The DC path skips a progressive file's AC scans, so one without EOI is checked (and decoded) by jpeg-js.
+        const reference = progressive ? outcome(bytes) : whole;
+        if (typeof reference === 'string') throw new Error(reference);
         for (const lost of [1, 2]) {
           const noEoi = outcome(bytes.subarray(0, bytes.length - lost), options);
           if (typeof noEoi === 'string') throw new Error(`missing ${lost} EOI byte(s): ${noEoi}`);
-          expect(noEoi.width).toBe(whole.width);
-          expect(Buffer.from(noEoi.data).equals(Buffer.from(whole.data))).toBe(true);
+          expect(noEoi.width).toBe(reference.width);
+          expect(Buffer.from(noEoi.data).equals(Buffer.from(reference.data))).toBe(true);
         }
       });
     }
@@ -136,4 +141,80 @@ describe('truncated PNGs', () => {
     expect(filteredImageBytes(header(0, 8, 1))).toBe(2 + 2 + 3 + 2 * 3 + 5 + 3 * 4 + 2 * 8);
     expect(filteredImageBytes(header(0, 8, 1, 1, 1))).toBe(2); // only the first pass has pixels
   });
+});
+
+/** Rows [0, rows) of two decodes of the same size are equal. */
+const sameRows = (a: { data: ArrayLike<number>; width: number; channels: number }, b: { data: ArrayLike<number> }, rows: number) => {
+  const n = rows * a.width * a.channels;
+  return Buffer.from(Array.from(a.data).slice(0, n)).equals(Buffer.from(Array.from(b.data).slice(0, n)));
+};
+const lastRow = (d: { data: ArrayLike<number>; width: number; channels: number }) => Array.from(d.data).slice(-d.width * d.channels);
+
+describe('allowPartial: a cut file decoded as far as its data goes, and how much was missing', () => {
+  for (const [path, options, width] of PATHS) {
+    it(`baseline JPEG, ${path}: the rows before the cut are the whole file's, the rest grey; the missing share follows the cut`, async () => {
+      const bytes = await encode({});
+      const whole = outcome(bytes, options);
+      if (typeof whole === 'string') throw new Error(whole);
+      let previous = 1;
+      for (const f of [0.25, 0.5, 0.75, 0.99]) {
+        const part = outcome(bytes.subarray(0, Math.floor(bytes.length * f)), { ...options, allowPartial: true });
+        if (typeof part === 'string') throw new Error(`cut at ${f}: ${part}`);
+        expect(part.width).toBe(width);
+        const missing = part.missing!.fraction;
+        // The card's blocks cost about the same bits each: the missing share of blocks is near the missing share of bytes.
+        expect(missing).toBeGreaterThan(0);
+        expect(Math.abs(missing - (1 - f))).toBeLessThan(0.1);
+        expect(missing).toBeLessThan(previous);
+        previous = missing;
+        expect(part.missing!.detail).toMatch(/ends before its last block/);
+        const mcuRows = path === 'jpeg-js' ? 16 : 2; // 4:2:0: an MCU is 16 rows, 2 at 1/8 scale
+        const intact = Math.floor((part.height / mcuRows) * (1 - missing) - 1) * mcuRows;
+        expect(intact).toBeGreaterThan(0);
+        expect(sameRows(part, whole, intact)).toBe(true);
+        if (missing > 0.1) expect(new Set(lastRow(part))).toEqual(new Set([128]));
+        // Without the opt-in the same bytes are refused.
+        expect(outcome(bytes.subarray(0, Math.floor(bytes.length * f)), options)).toBe('truncated_image');
+      }
+    });
+  }
+
+  it('progressive JPEG: decoded from the scans it holds, said so; a cut before the scans of every component is still refused', async () => {
+    const bytes = await encode({ progressive: true });
+    const part = outcome(bytes.subarray(0, Math.floor(bytes.length * 0.5)), { allowPartial: true });
+    if (typeof part === 'string') throw new Error(part);
+    expect(part.missing!.fraction).toBeGreaterThan(0);
+    expect(part.missing!.detail).toMatch(/scans after it/);
+    expect(outcome(bytes.subarray(0, Math.floor(bytes.length * 0.02)), { allowPartial: true })).toBe('truncated_image');
+  });
+
+  it('a whole file, or one missing only its EOI, has no `missing`', async () => {
+    const bytes = await encode({});
+    for (const b of [bytes, bytes.subarray(0, bytes.length - 2)]) {
+      const d = outcome(b, { allowPartial: true });
+      if (typeof d === 'string') throw new Error(d);
+      expect(d.missing).toBeUndefined();
+    }
+  });
+
+  for (const interlaced of [false, true]) {
+    it(`${interlaced ? 'Adam7-interlaced' : 'non-interlaced'} PNG cut inside or between IDAT chunks: the rows there are the whole file's, the rest black`, async () => {
+      const bytes = rechunk(await encode({ png: true, interlaced }), 4096);
+      const whole = outcome(bytes);
+      if (typeof whole === 'string') throw new Error(whole);
+      const boundary = verifyPngChunks(bytes).idat[2]![0] - 8;
+      for (const cut of [Math.floor(bytes.length * 0.5), boundary]) {
+        const part = outcome(bytes.subarray(0, cut), { allowPartial: true });
+        if (typeof part === 'string') throw new Error(`cut at ${cut}: ${part}`);
+        const missing = part.missing!.fraction;
+        expect(missing).toBeGreaterThan(0);
+        expect(missing).toBeLessThan(1);
+        expect(lastRow(part).filter((_, i) => i % 4 !== 3).every((v) => v === 0)).toBe(true);
+        if (!interlaced) expect(sameRows(part, whole, Math.floor(part.height * (1 - missing)) - 1)).toBe(true);
+      }
+      // A file that stops before any image data is refused even so.
+      const firstIdat = verifyPngChunks(bytes).idat[0]![0] - 8;
+      expect(outcome(bytes.subarray(0, firstIdat), { allowPartial: true })).toBe('truncated_image');
+    });
+  }
 });

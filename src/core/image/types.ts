@@ -25,4 +25,14 @@ export interface DecodedImage {
   channels: 3 | 4;
   data: Uint8Array | Uint8ClampedArray;
   orientation: Orientation;
+  /** Set only by a partial decode (`allowPartial`) of a file that was cut: what it did not hold. */
+  missing?: MissingData;
+}
+
+/** What a cut file lacked, as a partial decode measured it. */
+export interface MissingData {
+  /** Share (0–1) of the image data not in the file: of the scan it stops in (JPEG), of the rows' bytes (PNG). */
+  fraction: number;
+  /** The same in words, for the caller's warning. */
+  detail: string;
 }
