@@ -148,6 +148,23 @@ describe.skipIf(!present)('corpus through the decode path [needs ../shared/corpo
     }
   });
 
+  it('a file with restart intervals cut just before an RSTn marker is refused (jpeg-js alone decodes it, the rest blank)', () => {
+    for (const f of ['jpeg/dropbox-lepton/narrowrst.jpg', 'jpeg/jpeg-js/fixtures/redbox-with-rst.jpg']) {
+      const bytes = read(f);
+      let at = Math.floor(bytes.length * 0.5);
+      while (!(bytes[at] === 0xff && bytes[at + 1]! >= 0xd0 && bytes[at + 1]! <= 0xd7)) at++;
+      for (const [label, options] of [['full', {}], ['1/8', { for: caffePreprocess(16, 16) }]] as const) {
+        let code = 'decoded';
+        try {
+          decodeImage(bytes.subarray(0, at), DEFAULT_DECODE_LIMITS, options);
+        } catch (e) {
+          code = isImageError(e) ? e.code : String(e);
+        }
+        expect(code, `${f} cut at RST ${at} (${label})`).toBe('truncated_image');
+      }
+    }
+  });
+
   it('PngSuite: every valid file inflates to the length its IHDR implies (what a cut PNG is checked against)', () => {
     const files = corpusFiles(join(CORPORA_DIR, 'pngsuite')).filter((f) => /^[^x].*\.png$/.test(f));
     expect(files.length).toBeGreaterThan(150);
