@@ -84,7 +84,7 @@ function mutate(source: Uint8Array, random: Random): Uint8Array {
   }
 }
 
-function fuzz(name: string, source: Uint8Array, cases: number, seed: number, spec?: typeof SPEC): Record<string, number> {
+function fuzz(name: string, source: Uint8Array, cases: number, seed: number, spec?: typeof SPEC, allowPartial = false): Record<string, number> {
   const outcomes: Record<string, number> = {};
   for (let i = 0; i < cases; i++) {
     const caseSeed = seed * 100_003 + i;
@@ -92,8 +92,13 @@ function fuzz(name: string, source: Uint8Array, cases: number, seed: number, spe
     const started = performance.now();
     let outcome = 'ok';
     try {
-      const image = decodeImage(input, LIMITS, { for: spec });
+      const image = decodeImage(input, LIMITS, { for: spec, allowPartial });
       expect(image.width * image.height, `${name} seed ${caseSeed}`).toBeLessThanOrEqual(LIMITS.maxPixels);
+      if (image.missing) {
+        expect(image.missing.fraction, `${name} seed ${caseSeed}`).toBeGreaterThan(0);
+        expect(image.missing.fraction, `${name} seed ${caseSeed}`).toBeLessThanOrEqual(1);
+        outcome = 'partial';
+      }
       preprocessImage(image, spec ?? SPEC);
     } catch (e) {
       if (!isImageError(e)) throw new Error(`${name}, seed ${caseSeed}: untyped ${String(e)}`);
@@ -140,6 +145,16 @@ describe('fuzzing the decode path', () => {
     }
     console.log('fuzz outcomes (1/8 scale)', all);
     expect(all.ok).toBeGreaterThan(0);
+  });
+
+  it('partial decodes (allowPartial, both JPEG paths): 300 mutations each, typed errors only, `missing` in (0, 1]', () => {
+    const all: Record<string, number> = {};
+    for (const [i, [name, bytes]] of Object.entries(seeds).entries()) {
+      for (const [k, v] of Object.entries(fuzz(`${name} partial`, bytes, 300, 80 + i, undefined, true))) all[k] = (all[k] ?? 0) + v;
+      if (name.endsWith('.jpg')) for (const [k, v] of Object.entries(fuzz(`${name} partial at 1/8`, bytes, 300, 90 + i, EIGHTH_SPEC, true))) all[k] = (all[k] ?? 0) + v;
+    }
+    console.log('fuzz outcomes (partial)', all);
+    expect(all.partial).toBeGreaterThan(0); // the cuts among the mutations do decode partially
   });
 
   it.skipIf(!hasCorpora())('corpus files: 20 mutations each of every 25th file [needs ../shared/corpora]', () => {
