@@ -35,7 +35,8 @@ const SIZE = 224;
 // 99 % agreement must be measurable: at most 2 of 200 answers may differ.
 const HELD_OUT = 200;
 const spec = caffePreprocess(SIZE, SIZE);
-const random = seededRandom(31337);
+// Every network sees the same images: the draws restart for each depth (reseeded at the top of its loop).
+let random = seededRandom(31337);
 const images = (n: number) => Array.from({ length: n }, (_, i) => {
   const s = drawShape(SHAPE_CLASSES[i % SHAPE_CLASSES.length]!, SIZE, random);
   return preprocessImage({ width: SIZE, height: SIZE, channels: 4, data: s.rgba, orientation: 1 }, spec);
@@ -47,6 +48,7 @@ await useBackend('wasm');
 const jpeg = await photoJpeg(SIZE, SIZE);
 // ResNet50, the depth the pipeline ships, goes through the same test first: the baseline the deeper ones compare to.
 for (const depth of [50, 101, 152] as ResNetDepth[]) {
+  random = seededRandom(31337);
   const dir = mkdtempSync(join(tmpdir(), `resnet${depth}-`));
   try {
     const model = buildResNet50({ inputSize: SIZE, classes: 1000, head: 'keras', depth, seed: depth });
