@@ -1,7 +1,6 @@
 /**
  * Deeper variants at 224 px, as the pipeline would ship them: ResNet101 and ResNet152, beside ResNet50 under the
- * same test (Keras stage tables, the
- * Keras 1000-class head, random weights with batch-norm statistics measured on drawn images, as training would
+ * same test (Keras stage tables, the Keras 1000-class head, random weights with batch-norm statistics measured on drawn images, as training would
  * leave them, and the classifier re-centred so inputs get different answers: no pretrained weights offline)
  * exported to ONNX, checked against onnxruntime-node, quantized to int8 on drawn images, scored for int8↔fp32 agreement on others, then measured
  * as the Worker runs them: the session's wasm heap (a fresh process, as publish measures it), and in workerd the

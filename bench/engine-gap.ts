@@ -56,15 +56,14 @@ function workerdV8(): string | null {
   const binary = readFileSync(join('node_modules', '@cloudflare', 'workerd-linux-64', 'bin', 'workerd')).toString('latin1');
   return /(?<![\d.])(1\d\.\d{1,2}\.\d{1,3}\.\d{1,3})\x00/.exec(binary)?.[1] ?? null;
 }
-const v8Of = (bin: string) => execFileSync(bin, ['-p', 'process.versions.v8'], { encoding: 'utf8' }).trim();
 for (let round = 0; round < rounds; round++) {
   add('workerd', await workerd());
   for (const bin of nodes) {
     for (const form of ['original', 'worker']) {
       for (const flags of [[], ['--wasm-enforce-bounds-checks']]) {
         const out = execFileSync(bin, [...flags, '--import', 'tsx', 'bench/ort-web-node.ts', modelDir, '--form', form, '--runs', '20'], { encoding: 'utf8' });
-        const r = JSON.parse(out.trim().split('\n').at(-1)!) as Sample & { node: string };
-        add(`node ${r.node} (V8 ${v8Of(bin)}), ${form} form${flags.length ? ', bounds-checked' : ''}`, r);
+        const r = JSON.parse(out.trim().split('\n').at(-1)!) as Sample & { node: string; v8: string };
+        add(`node ${r.node} (V8 ${r.v8}), ${form} form${flags.length ? ', bounds-checked' : ''}`, r);
       }
     }
   }

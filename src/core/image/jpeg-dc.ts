@@ -363,7 +363,9 @@ function decodeScan(reader: BitReader, scan: Component[], ctx: ScanContext): num
       return cutAt(n);
     }
   }
-  return reader.overran() ? cutAt(total) : 0;
+  // (With allowPartial an overrun already returned after its MCU.)
+  if (reader.overran()) throw truncated();
+  return 0;
 }
 
 const truncated = () => new ImageError(ImageErrorCode.truncated, 'JPEG: the image data ends before its last block (a cut or damaged file)');

@@ -51,6 +51,11 @@ export function verifyPngChunks(bytes: Uint8Array, { allowCut = false } = {}): P
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let at = 8;
   const idat: Array<[number, number]> = [];
+  /** The file stops inside the chunk at `at`: what it holds so far (allowCut, once there is image data), or refused. */
+  const cutAt = (at: number, name: string | number): PngChunks => {
+    if (allowCut && idat.length > 0) return { iend: false, end: at, idat, cutIdat: name === 'IDAT' };
+    throw truncated(`the file ends inside chunk ${typeof name === 'string' ? JSON.stringify(name) : name}`);
+  };
   for (let index = 0; ; index++) {
     if (at === bytes.length) {
       // Ends on a chunk boundary without IEND: decoded only if the image data proves complete (decode.ts).
@@ -60,14 +65,10 @@ export function verifyPngChunks(bytes: Uint8Array, { allowCut = false } = {}): P
     // IEND, whole or cut short (what is left of the file is the start of one).
     if (idat.length > 0 && bytes.length - at < 12 && bytes.subarray(at).every((b, i) => b === IEND[i])) return { iend: false, end: at, idat };
     if (at + 8 <= bytes.length && idat.length > 0 && chunkName(bytes, at + 4) === 'IEND') return { iend: at + 12 <= bytes.length, end: at, idat };
-    const cutHere = (name: string | number) => {
-      if (allowCut && idat.length > 0) return { iend: false, end: at, idat, cutIdat: name === 'IDAT' };
-      throw truncated(`the file ends inside chunk ${typeof name === 'string' ? JSON.stringify(name) : name}`);
-    };
     if (at + 12 > bytes.length) {
       const name = at + 8 <= bytes.length ? chunkName(bytes, at + 4) : index;
       if (name === 'IDAT' && at + 8 < bytes.length) idat.push([at + 8, bytes.length]);
-      return cutHere(name);
+      return cutAt(at, name);
     }
     const length = view.getUint32(at);
     const name = chunkName(bytes, at + 4);
@@ -78,7 +79,7 @@ export function verifyPngChunks(bytes: Uint8Array, { allowCut = false } = {}): P
     if (end + 4 > bytes.length) {
       // The CRC of a chunk cut short cannot be checked: with allowCut, its data is what the file holds.
       if (name === 'IDAT') idat.push([at + 8, Math.min(end, bytes.length)]);
-      return cutHere(name);
+      return cutAt(at, name);
     }
     const critical = name.charCodeAt(0) < 0x61; // uppercase first letter
     if (critical && crc32(bytes, at + 4, end) !== view.getUint32(end)) throw corrupt(`chunk ${JSON.stringify(name)} fails its CRC check (the file is damaged)`);
