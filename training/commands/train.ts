@@ -26,7 +26,7 @@ import { buildResNet50, type ResNetDepth } from '../model/resnet50.js';
 import { writeReport, type WorstMistake } from '../report/html.js';
 import { cutAt, defaultCamLayer, gradCam, toNhwc } from '../explain/gradcam.js';
 import { overlayPng } from '../explain/overlay.js';
-import { selectDevice, type DeviceChoice } from '../tf/backend.js';
+import { createAdam, selectDevice, type DeviceChoice } from '../tf/backend.js';
 import { RECIPE_AUGMENTATION, type AugmentOptions } from '../train/augment.js';
 import { makeBatch } from '../train/batches.js';
 import { afterEpoch, initialCallbackState, type CallbackOptions, type CallbackState } from '../train/callbacks.js';
@@ -247,7 +247,7 @@ export async function trainCommand(o: TrainOptions): Promise<TrainResult> {
   const runStage = async (stage: 1 | 2, trainModel: tf.LayersModel, epochs: number, source: BatchSource, val: BatchSource, onEpoch: (e: number) => void) => {
     if (state.stage > stage || (state.stage === stage && (state.stageFinished || state.epochsDone >= epochs))) return;
     if (state.stage < stage) state = { ...state, stage, epochsDone: 0, stageFinished: false, callbacks: initialCallbackState(stage === 1 ? o.lr : o.fineTuneLr, state.callbacks.bestValLoss, state.callbacks.bestAt) };
-    const optimizer = tf.train.adam(state.callbacks.learningRate);
+    const optimizer = createAdam(state.callbacks.learningRate);
     if (resumedOptimizer) {
       await optimizer.setWeights(resumedOptimizer);
       resumedOptimizer = null;

@@ -105,10 +105,33 @@ async function tryTfjsNodeGpu(): Promise<boolean> {
   }
 }
 
+/** Adam for the WebGPU backend (webgpu/adam.ts), set once that backend is in use. */
+let webGpuAdam: ((learningRate: number) => tf.Optimizer) | null = null;
+
+/**
+ * `EDGE_RESNET_WEBGPU_KERNELS`: which of our WebGPU kernels run (webgpu/register.ts): unset or `all`, `none`
+ * (tfjs as shipped), or a comma-separated list of filter-gradient, input-gradient, column-sums, adam.
+ */
+export function webGpuKernelsFromEnv<K extends string>(all: readonly K[], value = process.env.EDGE_RESNET_WEBGPU_KERNELS): K[] {
+  if (value === undefined || value === '' || value === 'all') return [...all];
+  if (value === 'none') return [];
+  const names = value.split(',').map((s) => s.trim());
+  const unknown = names.filter((n) => !all.includes(n as K));
+  if (unknown.length > 0) throw new Error(`EDGE_RESNET_WEBGPU_KERNELS: unknown ${unknown.join(', ')} (known: ${all.join(', ')}, all, none)`);
+  return names as K[];
+}
+
 async function useWebGpu(): Promise<boolean> {
   await import('@tensorflow/tfjs-backend-webgpu'); // registers only once navigator.gpu exists
-  return tf.findBackendFactory('webgpu') !== null && (await tf.setBackend('webgpu'));
+  if (!(tf.findBackendFactory('webgpu') !== null && (await tf.setBackend('webgpu')))) return false;
+  const kernels = await import('./webgpu/register.js');
+  kernels.useWebGpuKernels(webGpuKernelsFromEnv(kernels.WEBGPU_KERNELS));
+  webGpuAdam = kernels.adamFor;
+  return true;
 }
+
+/** Adam with tf.train.adam's rule and state, as fast as the current backend allows. */
+export const createAdam = (learningRate: number): tf.Optimizer => (tf.getBackend() === 'webgpu' && webGpuAdam ? webGpuAdam(learningRate) : tf.train.adam(learningRate));
 
 /** Selects a tfjs backend by name (the wasm one with our gradient kernels) and returns its name. */
 export async function useBackend(name: TfBackendName = 'wasm'): Promise<string> {
