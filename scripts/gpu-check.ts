@@ -1,30 +1,34 @@
 /**
  * `npm run gpu-check [-- --json FILE]`: on a machine with a GPU, proves the training path uses it and times a
  * 224 px ResNet50 training step (forward, backward, Adam) there against the CPU path (tfjs wasm + our
- * gradient kernels), on the same weights and the same batch. Also checks the two backends agree: the
- * same first-step loss and the same inference outputs within float tolerance.
+ * gradient kernels), on the same weights and the same batch. Checks the two backends agree (the same
+ * first-step loss and inference outputs within float tolerance, with tfjs' WebGPU kernels and with ours), then
+ * measures images/s at batches 32 and 64 before and after each of our WebGPU kernels (tf/webgpu/register.ts:
+ * tfjs as shipped, then + filter gradient, + tiled input gradient, + column sums, + Adam) and profiles one step
+ * with tfjs' kernels and one with ours (dispatches and GPU time per program, tf/webgpu/profile.ts).
  * Exit code 0: GPU found, used, and numerically consistent; 1: no GPU; 2: a check failed.
  */
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { buildResNet50 } from '../training/model/resnet50.js';
-import { findHardwareGpu, selectDevice, tf, useBackend } from '../training/tf/backend.js';
+import { createAdam, findHardwareGpu, selectDevice, tf, useBackend } from '../training/tf/backend.js';
+import type { StepProfile } from '../training/tf/webgpu/profile.js';
 import { trainableVariables } from '../training/train/loop.js';
 
 const { values: args } = parseArgs({
   options: {
     json: { type: 'string' },
     'input-size': { type: 'string', default: '224' },
-    'gpu-batch': { type: 'string', default: '32' },
+    'gpu-batches': { type: 'string', default: '32,64' },
     'cpu-batch': { type: 'string', default: '4' },
-    'gpu-steps': { type: 'string', default: '5' },
+    'gpu-steps': { type: 'string', default: '2' },
     'cpu-steps': { type: 'string', default: '1' },
     'allow-software': { type: 'boolean', default: false },
   },
 });
 const size = Number(args['input-size']);
-const gpuBatch = Number(args['gpu-batch']);
+const gpuBatches = args['gpu-batches'].split(',').map(Number);
 const cpuBatch = Number(args['cpu-batch']);
 const classes = 10;
 const log = (s: string) => process.stderr.write(`${s}\n`);
@@ -62,7 +66,7 @@ interface StepTiming {
 }
 
 /** Builds the model on the current backend with `weights`, then runs warm-up + timed training steps. */
-async function timeSteps(weights: Float32Array[] | null, batch: number, steps: number): Promise<{ timing: StepTiming; weights: Float32Array[] }> {
+async function timeSteps(weights: Float32Array[] | null, batch: number, steps: number, profile?: (step: () => void) => Promise<StepProfile>): Promise<{ timing: StepTiming; weights: Float32Array[]; profile?: StepProfile }> {
   const model = buildResNet50({ inputSize: size, classes, seed: 7 });
   if (weights) model.setWeights(weights.map((w, i) => tf.tensor(w, model.weights[i]!.shape as number[])));
   const initial = weights ?? (await Promise.all(model.weights.map(async (w) => Float32Array.from((await w.read().data()) as Float32Array))));
@@ -73,16 +77,25 @@ async function timeSteps(weights: Float32Array[] | null, batch: number, steps: n
   const probe = model.predict(tf.mul(x.slice(0, 2), 0.01)) as tf.Tensor;
   const inference = Float32Array.from((await probe.data()) as Float32Array);
   probe.dispose();
-  const optimizer = tf.train.adam(1e-4);
+  const optimizer = createAdam(1e-4);
   const variables = trainableVariables(model);
-  const step = async () => {
-    const { value, grads } = tf.variableGrads(() => tf.mean(tf.metrics.categoricalCrossentropy(y, model.apply(x, { training: true }) as tf.Tensor)) as tf.Scalar, variables);
+  let value: tf.Scalar | undefined;
+  let grads: tf.NamedTensorMap = {};
+  const record = () => {
+    ({ value, grads } = tf.variableGrads(() => tf.mean(tf.metrics.categoricalCrossentropy(y, model.apply(x, { training: true }) as tf.Tensor)) as tf.Scalar, variables));
     optimizer.applyGradients(grads as unknown as Parameters<typeof optimizer.applyGradients>[0]);
-    const loss = (await value.data())[0]!;
+  };
+  const finish = async () => {
+    const loss = (await value!.data())[0]!;
     // Wait for the update itself, not only the loss: read one updated weight.
-    await variables[0]!.slice([0, 0, 0, 0], [1, 1, 1, 1]).data();
-    tf.dispose([value, ...Object.values(grads)]);
+    const probe = variables[0]!.slice([0, 0, 0, 0], [1, 1, 1, 1]);
+    await probe.data();
+    tf.dispose([value!, probe, ...Object.values(grads)]);
     return loss;
+  };
+  const step = async () => {
+    record();
+    return finish();
   };
   const firstLoss = await step(); // warm-up (shader compilation, allocation)
   const started = performance.now();
@@ -92,10 +105,15 @@ async function timeSteps(weights: Float32Array[] | null, batch: number, steps: n
     if (i === 0) secondLoss = loss;
   }
   const secondsPerStep = (performance.now() - started) / 1000 / steps;
+  let profiled: StepProfile | undefined;
+  if (profile) {
+    profiled = await profile(record);
+    await finish();
+  }
   tf.dispose([x, y]);
   model.dispose();
   optimizer.dispose();
-  return { timing: { backend: tf.getBackend(), batch, firstLoss, secondLoss, secondsPerStep, imagesPerSecond: batch / secondsPerStep, inference }, weights: initial };
+  return { timing: { backend: tf.getBackend(), batch, firstLoss, secondLoss, secondsPerStep, imagesPerSecond: batch / secondsPerStep, inference }, weights: initial, profile: profiled };
 }
 
 const report: Record<string, unknown> = { input_size: size, nvidia_smi_before: nvidiaSmi() };
@@ -112,34 +130,62 @@ const cpu = await timeSteps(null, cpuBatch, Number(args['cpu-steps']));
 log(`  ${cpu.timing.secondsPerStep.toFixed(2)} s/step, ${cpu.timing.imagesPerSecond.toFixed(2)} img/s, first loss ${cpu.timing.firstLoss.toFixed(5)}`);
 
 const backend = await selectDevice('gpu', log);
-log(`gpu-check: GPU path (tfjs ${backend}), batch ${cpuBatch} for the numeric check, then ${gpuBatch} for speed`);
-const same = await timeSteps(cpu.weights, cpuBatch, 1);
-const lossDelta = Math.abs(same.timing.firstLoss - cpu.timing.firstLoss);
-const stepDelta = Math.abs(same.timing.secondLoss - cpu.timing.secondLoss);
-let inferenceDelta = 0;
-same.timing.inference.forEach((v, i) => (inferenceDelta = Math.max(inferenceDelta, Math.abs(v - cpu.timing.inference[i]!))));
-log(`  same batch as CPU: first loss ${same.timing.firstLoss.toFixed(5)} (|Δ| ${lossDelta.toExponential(2)}), after one Adam step ${same.timing.secondLoss.toFixed(5)} vs ${cpu.timing.secondLoss.toFixed(5)} (|Δ| ${stepDelta.toExponential(2)}), inference max |Δ| ${inferenceDelta.toExponential(2)}`);
+const { useWebGpuKernels, WEBGPU_KERNELS } = await import('../training/tf/webgpu/register.js');
+const { profileStep } = await import('../training/tf/webgpu/profile.js');
+const deltas = (gpu: StepTiming) => {
+  let inference = 0;
+  gpu.inference.forEach((v, i) => (inference = Math.max(inference, Math.abs(v - cpu.timing.inference[i]!))));
+  return { first_loss_abs_delta: Math.abs(gpu.firstLoss - cpu.timing.firstLoss), second_loss_abs_delta: Math.abs(gpu.secondLoss - cpu.timing.secondLoss), inference_max_abs_delta: inference };
+};
+const checks: Record<string, ReturnType<typeof deltas>> = {};
+for (const [name, kernels] of [['tfjs', []], ['ours', WEBGPU_KERNELS]] as const) {
+  useWebGpuKernels(kernels);
+  log(`gpu-check: GPU path (tfjs ${backend}, ${name} kernels), batch ${cpuBatch}: the numeric check against the CPU path`);
+  const same = await timeSteps(cpu.weights, cpuBatch, 1);
+  checks[name] = deltas(same.timing);
+  log(`  first loss ${same.timing.firstLoss.toFixed(5)}, after one Adam step ${same.timing.secondLoss.toFixed(5)} vs ${cpu.timing.secondLoss.toFixed(5)}: ${JSON.stringify(checks[name])}`);
+}
 report.nvidia_smi_during = nvidiaSmi();
-const gpu = await timeSteps(cpu.weights, gpuBatch, Number(args['gpu-steps']));
+// Before and after each kernel: tfjs as shipped, then ours added one at a time in WEBGPU_KERNELS' order.
+const configurations = WEBGPU_KERNELS.map((_, i) => WEBGPU_KERNELS.slice(0, i + 1)).reduce<string[][]>((all, k) => [...all, [...k]], [[]]);
+const rows: Array<{ kernels: string; batch: number; seconds_per_step: number; images_per_second: number; first_loss: number }> = [];
+for (const kernels of configurations) {
+  useWebGpuKernels(kernels as (typeof WEBGPU_KERNELS)[number][]);
+  for (const batch of gpuBatches) {
+    const run = await timeSteps(cpu.weights, batch, Number(args['gpu-steps']));
+    const label = kernels.length === 0 ? 'tfjs' : `+${kernels.at(-1)}`;
+    rows.push({ kernels: label, batch, seconds_per_step: run.timing.secondsPerStep, images_per_second: run.timing.imagesPerSecond, first_loss: run.timing.firstLoss });
+    log(`  ${label.padEnd(18)} batch ${batch}: ${run.timing.secondsPerStep.toFixed(3)} s/step, ${run.timing.imagesPerSecond.toFixed(1)} img/s`);
+  }
+}
 report.nvidia_smi_after = nvidiaSmi();
-log(`  batch ${gpuBatch}: ${gpu.timing.secondsPerStep.toFixed(3)} s/step, ${gpu.timing.imagesPerSecond.toFixed(1)} img/s`);
-
+const profiles: Record<string, StepProfile> = {};
+for (const [name, kernels] of [['tfjs', []], ['ours', WEBGPU_KERNELS]] as const) {
+  useWebGpuKernels(kernels);
+  const run = await timeSteps(cpu.weights, gpuBatches[0]!, 1, profileStep);
+  profiles[name] = run.profile!;
+  log(`  profile, ${name} kernels, batch ${gpuBatches[0]}: ${run.profile!.dispatches} dispatches, ${run.profile!.gpu_ms.toFixed(0)} ms GPU; top: ${run.profile!.programs.slice(0, 4).map((p) => `${p.program} ${(p.share * 100).toFixed(0)} %`).join(', ')}`);
+}
+const best = rows.filter((r) => r.kernels !== 'tfjs');
+const gpu = { before: rows.filter((r) => r.kernels === 'tfjs'), after: rows.filter((r) => r.kernels === `+${WEBGPU_KERNELS.at(-1)}`) };
 const strip = ({ inference: _i, ...t }: StepTiming) => t;
 Object.assign(report, {
   backend,
+  kernels: WEBGPU_KERNELS,
   cpu: strip(cpu.timing),
-  gpu_same_batch: strip(same.timing),
-  gpu: strip(gpu.timing),
-  first_loss_abs_delta: lossDelta,
-  second_loss_abs_delta: stepDelta,
-  inference_max_abs_delta: inferenceDelta,
-  speedup_images_per_second: gpu.timing.imagesPerSecond / cpu.timing.imagesPerSecond,
+  checks,
+  images_per_second: rows,
+  before: gpu.before,
+  after: gpu.after,
+  speedup_by_batch: Object.fromEntries(gpuBatches.map((b) => [b, gpu.after.find((r) => r.batch === b)!.images_per_second / gpu.before.find((r) => r.batch === b)!.images_per_second])),
+  profiles,
   mixed_precision: 'not available: tfjs wasm and tfjs WebGPU train in float32 only',
 });
-const ok = backend !== 'wasm' && lossDelta < 1e-3 && stepDelta < 1e-2 && inferenceDelta < 1e-3;
+const consistent = Object.values(checks).every((c) => c.first_loss_abs_delta < 1e-3 && c.inference_max_abs_delta < 1e-3);
+const ok = backend !== 'wasm' && consistent && best.length > 0;
 report.ok = ok;
 const json = JSON.stringify(report, null, 2);
 if (args.json) writeFileSync(args.json, `${json}\n`);
 process.stdout.write(`${json}\n`);
-log(ok ? `gpu-check: OK — ${backend} is ${(report.speedup_images_per_second as number).toFixed(1)}× the CPU path in images/s` : 'gpu-check: FAILED (see above)');
+log(ok ? `gpu-check: OK — ours ${gpu.after.map((r) => `${r.images_per_second.toFixed(1)} img/s at batch ${r.batch}`).join(', ')} (tfjs' kernels: ${gpu.before.map((r) => r.images_per_second.toFixed(1)).join(', ')})` : 'gpu-check: FAILED (see above)');
 process.exit(ok ? 0 : 2);
