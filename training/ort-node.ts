@@ -1,4 +1,4 @@
-/** @module The pipeline's only door to onnxruntime-node (native CPU): create a session, run it. */
+/** @module The pipeline's only door to onnxruntime-node (native CPU, or its bundled WebGPU provider): create a session, run it. */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +11,8 @@ export interface NodeSessionOptions {
   threads?: number;
   /** Skip graph optimisations (e.g. to read intermediate tensors exactly as the graph states them). */
   optimize?: boolean;
+  /** Where the graph runs: the CPU (default) or the WebGPU execution provider onnxruntime-node bundles (Dawn). */
+  provider?: 'cpu' | 'webgpu';
 }
 
 export async function createNodeSession(model: Uint8Array | string, options: NodeSessionOptions = {}): Promise<NodeSession> {
@@ -18,6 +20,7 @@ export async function createNodeSession(model: Uint8Array | string, options: Nod
     intraOpNumThreads: options.threads ?? 1,
     interOpNumThreads: 1,
     graphOptimizationLevel: options.optimize === false ? 'disabled' : 'all',
+    executionProviders: [options.provider ?? 'cpu'],
   };
   const session = typeof model === 'string' ? await ort.InferenceSession.create(model, sessionOptions) : await ort.InferenceSession.create(model, sessionOptions);
   return wrapSession(session, (data, dims) => new ort.Tensor('float32', data, dims));

@@ -211,6 +211,8 @@ export async function trainCommand(o: TrainOptions): Promise<TrainResult> {
   const data = await loadData(o, spec, start.labels);
   const classes = data.labels.length;
   const backend = await selectDevice(o.device, log);
+  // Stage 1's frozen features: on the GPU too when training runs there (onnxruntime-node's WebGPU provider).
+  const provider = backend === 'webgpu' ? 'webgpu' : 'cpu';
   log(`device: tfjs ${backend} backend`);
   await mkdir(o.out, { recursive: true });
   const checkpoints = join(o.out, 'checkpoints');
@@ -283,14 +285,14 @@ export async function trainCommand(o: TrainOptions): Promise<TrainResult> {
       await prefetchWeights(split.prefix);
       const featureDir = join(o.out, 'cache', fingerprint.slice(0, 16));
       const views = Math.max(1, o.featureViews);
-      log(`stage 1: caching the frozen layers' features (${split.frontier.map((t) => t.sourceLayer.name).join(', ')}) for ${views} view(s) of ${data.train.tensors.length} images with onnxruntime-node`);
+      log(`stage 1: caching the frozen layers' features (${split.frontier.map((t) => t.sourceLayer.name).join(', ')}) for ${views} view(s) of ${data.train.tensors.length} images with onnxruntime-node (${provider})`);
       const started = Date.now();
       const caches: FeatureCache[] = [];
       for (let v = 0; v < views; v++) {
         const augment = o.augment && v > 0 ? RECIPE_AUGMENTATION : null;
-        caches.push(await computeFeatures({ prefix: split.prefix, frontier: split.frontier, tensors: data.train.tensors, width: spec.width, height: spec.height, augment, random: random(9, v), file: join(featureDir, `train-view${v}.f32`) }));
+        caches.push(await computeFeatures({ prefix: split.prefix, frontier: split.frontier, tensors: data.train.tensors, width: spec.width, height: spec.height, augment, random: random(9, v), file: join(featureDir, `train-view${v}.f32`), provider }));
       }
-      const valCache = await computeFeatures({ prefix: split.prefix, frontier: split.frontier, tensors: data.val.tensors, width: spec.width, height: spec.height, augment: null, random: random(9, 99), file: join(featureDir, 'val.f32') });
+      const valCache = await computeFeatures({ prefix: split.prefix, frontier: split.frontier, tensors: data.val.tensors, width: spec.width, height: spec.height, augment: null, random: random(9, 99), file: join(featureDir, 'val.f32'), provider });
       log(`stage 1: features ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
       let currentEpoch = 0;
       await runStage(1, split.suffix, o.epochs, featureSource(caches, data.train.labels, classes, () => currentEpoch), featureSource([valCache], data.val.labels, classes, () => 0), (e) => (currentEpoch = e));

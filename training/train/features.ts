@@ -1,10 +1,12 @@
 /**
  * @module Stage 1's speed-up: the frozen prefix runs once per image (and per augmented view) in
- * onnxruntime-node, natively, and its outputs are cached on disk; the head then trains on those features.
+ * onnxruntime-node, natively on every core or on the GPU through its WebGPU provider (`--device gpu`), and its
+ * outputs are cached on disk; the head then trains on those features.
  * One fixed-size NHWC record per image per view, so a batch is a handful of positioned reads.
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import { mkdir, open, rename, stat } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { dirname } from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import type { Random } from '../data/random.js';
@@ -47,6 +49,8 @@ export interface ComputeFeaturesOptions {
   augment: AugmentOptions | null;
   random: Random;
   file: string;
+  /** onnxruntime-node's execution provider: 'webgpu' when training on a GPU. */
+  provider?: 'cpu' | 'webgpu';
   onProgress?: (done: number) => void;
 }
 
@@ -60,7 +64,8 @@ export async function computeFeatures(o: ComputeFeaturesOptions): Promise<Featur
   await mkdir(dirname(o.file), { recursive: true });
   const onnx = exportToOnnx(o.prefix);
   const outputNames = onnx.graph!.output!.map((v) => v.name!);
-  const session = await createNodeSession(encodeModel(onnx), { threads: 2 });
+  // One image at a time, so the cores go to each convolution.
+  const session = await createNodeSession(encodeModel(onnx), { threads: Math.min(16, availableParallelism()), provider: o.provider });
   const tmp = `${o.file}.tmp-${process.pid}`;
   const handle = await open(tmp, 'w');
   try {
