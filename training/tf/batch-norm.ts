@@ -8,7 +8,7 @@
  * inference (and frozen layers) still run the layer's own code.
  */
 import * as tf from '@tensorflow/tfjs';
-import { columnSums, hasColumnSums } from './column-sums.js';
+import { batchNormBackward, batchNormForward, hasBatchNormKernels } from './batch-norm-kernels.js';
 
 interface BatchNormLayer {
   gamma: { read(): tf.Tensor };
@@ -24,15 +24,14 @@ interface BatchNormLayer {
 export function batchNormTraining(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number, onMoments: (mean: tf.Tensor, variance: tf.Tensor) => void): tf.Tensor {
   const channels = x.shape[x.shape.length - 1]!;
   const m = x.size / channels;
+  if (hasBatchNormKernels()) return batchNormByKernels(x, gamma, beta, epsilon, onMoments, [m, channels]);
   const op = tf.customGrad((input, g, b, save) => {
     const xin = input as tf.Tensor;
-    const x2 = tf.reshape(xin, [m, channels]) as tf.Tensor2D;
-    // A backend's own column sums (WebGPU) where it has them; else [1, m] × [m, C] matmuls (wasm's fastest).
-    const own = hasColumnSums();
-    const average = own ? null : tf.fill([1, m], 1 / m);
-    const mean = own ? tf.div(columnSums(x2), m) : tf.reshape(tf.matMul(average!, x2), [channels]);
+    const x2 = tf.reshape(xin, [m, channels]);
+    const average = tf.fill([1, m], 1 / m);
+    const mean = tf.reshape(tf.matMul(average, x2), [channels]);
     const centred = tf.sub(x2, mean);
-    const variance = own ? tf.div(columnSums(centred as tf.Tensor2D, centred as tf.Tensor2D), m) : tf.reshape(tf.matMul(average!, tf.square(centred)), [channels]);
+    const variance = tf.reshape(tf.matMul(average, tf.square(centred)), [channels]);
     onMoments(mean, variance);
     const invStd = tf.rsqrt(tf.add(variance, epsilon));
     const normed = tf.mul(centred, invStd);
@@ -43,10 +42,30 @@ export function batchNormTraining(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tenso
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [xhat, inv, gam] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
         const dy2 = tf.reshape(dy, [m, channels]);
-        const ones = own ? null : tf.fill([1, m], 1);
-        const dBeta = own ? columnSums(dy2 as tf.Tensor2D) : tf.reshape(tf.matMul(ones!, dy2), [channels]);
-        const dGamma = own ? columnSums(dy2 as tf.Tensor2D, xhat as tf.Tensor2D) : tf.reshape(tf.matMul(ones!, tf.mul(dy2, xhat)), [channels]);
+        const ones = tf.fill([1, m], 1);
+        const dBeta = tf.reshape(tf.matMul(ones, dy2), [channels]);
+        const dGamma = tf.reshape(tf.matMul(ones, tf.mul(dy2, xhat)), [channels]);
         const dx = tf.mul(tf.sub(tf.sub(dy2, tf.div(dBeta, m)), tf.mul(xhat, tf.div(dGamma, m))), tf.mul(gam, inv));
+        return [tf.reshape(dx, dy.shape), dGamma, dBeta];
+      },
+    };
+  });
+  return op(x, gamma, beta);
+}
+
+/** The same op through a backend's own forward and backward kernels (batch-norm-kernels.ts: WebGPU). */
+function batchNormByKernels(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number, onMoments: (mean: tf.Tensor, variance: tf.Tensor) => void, shape: [number, number]): tf.Tensor {
+  const op = tf.customGrad((input, g, b, save) => {
+    const xin = input as tf.Tensor;
+    const x2 = tf.reshape(xin, shape) as tf.Tensor2D;
+    const [y, mean, variance] = batchNormForward(x2, g as tf.Tensor, b as tf.Tensor, epsilon);
+    onMoments(mean, variance);
+    (save as tf.GradSaveFunc)([x2, mean, variance, g as tf.Tensor]);
+    return {
+      value: tf.reshape(y, xin.shape),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xs, mu, sigma2, gam] = saved as [tf.Tensor2D, tf.Tensor, tf.Tensor, tf.Tensor];
+        const [dx, dGamma, dBeta] = batchNormBackward(tf.reshape(dy, shape), xs, mu, sigma2, gam, epsilon);
         return [tf.reshape(dx, dy.shape), dGamma, dBeta];
       },
     };

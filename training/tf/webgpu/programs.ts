@@ -18,26 +18,33 @@ export function flatLayout(outputShape: number[]): Pick<WebGPUProgram, 'outputSh
 }
 
 /**
- * [S, n] → [n]: the sum over the leading axis, one thread per output element walking S rows (coalesced: neighbouring
- * threads read neighbouring columns). The second stage of every split reduction here.
+ * [S, W] → [width]: scale · Σ_r partial[r, offset + i], one thread per output element walking the S rows (coalesced:
+ * neighbouring threads read neighbouring columns). The second stage of every split reduction here.
  */
-export function sumLeadingAxisProgram(rows: number, columns: number): WebGPUProgram {
+export function sumRowsProgram(width: number): WebGPUProgram {
   return {
-    ...flatLayout([columns]),
+    ...flatLayout([width]),
     variableNames: ['partial'],
-    uniforms: 'rows : i32,',
-    shaderKey: 'edgeResnetSumLeadingAxis',
+    uniforms: 'rows : i32, stride : i32, offset : i32, scale : f32,',
+    shaderKey: 'edgeResnetSumRows',
     getUserCode: () => `
       fn main(index : i32) {
         if (index < uniforms.size) {
           var total = 0.0;
           for (var r = 0; r < uniforms.rows; r++) {
-            total += partial[r * uniforms.size + index];
+            total += partial[r * uniforms.stride + uniforms.offset + index];
           }
-          result[index] = total;
+          result[index] = total * uniforms.scale;
         }
       }`,
   };
+}
+
+/** Columns [offset, offset + width) of `partial` ([S, W]) summed over S and scaled; `partial` stays the caller's. */
+export function sumRows(backend: WebGPUBackend, partial: TensorInfo, offset: number, width: number, scale = 1): TensorInfo {
+  const [rows, stride] = partial.shape as [number, number];
+  const uniforms: Uniform[] = [{ type: 'int32', data: [rows] }, { type: 'int32', data: [stride] }, { type: 'int32', data: [offset] }, { type: 'float32', data: [scale] }];
+  return backend.runWebGPUProgram(sumRowsProgram(width), [partial], 'float32', uniforms);
 }
 
 /** Sums `partial` ([S, ...]) over S into a tensor of `shape` (a view of `partial` itself when S is 1), consuming `partial`. */
@@ -45,7 +52,7 @@ export function sumLeadingAxis(backend: WebGPUBackend, partial: TensorInfo, shap
   const rows = partial.shape[0]!;
   if (rows === 1) return { dataId: partial.dataId, shape, dtype: 'float32' };
   const columns = partial.shape.slice(1).reduce((a, b) => a * b, 1);
-  const out = backend.runWebGPUProgram(sumLeadingAxisProgram(rows, columns), [partial], 'float32', [{ type: 'int32', data: [rows] }]);
+  const out = sumRows(backend, { ...partial, shape: [rows, columns] }, 0, columns);
   backend.disposeData(partial.dataId);
   // A reshape as tfjs' own Reshape kernel does it: the same buffer under the caller's shape.
   return { dataId: out.dataId, shape, dtype: 'float32' };
