@@ -110,7 +110,7 @@ let webGpuAdam: ((learningRate: number) => tf.Optimizer) | null = null;
 
 /**
  * `EDGE_RESNET_WEBGPU_KERNELS`: which of our WebGPU kernels run (webgpu/register.ts): unset or `all`, `none`
- * (tfjs as shipped), or a comma-separated list of filter-gradient, input-gradient, column-sums, adam.
+ * (tfjs as shipped), or a comma-separated list of filter-gradient, input-gradient, batch-norm, adam.
  */
 export function webGpuKernelsFromEnv<K extends string>(all: readonly K[], value = process.env.EDGE_RESNET_WEBGPU_KERNELS): K[] {
   if (value === undefined || value === '' || value === 'all') return [...all];
