@@ -4,8 +4,8 @@
  * gradient kernels), on the same weights and the same batch. Checks the two backends agree (the same
  * first-step loss and inference outputs within float tolerance, with tfjs' WebGPU kernels and with ours), then
  * measures images/s at batches 32 and 64 before and after each of our WebGPU kernels (tf/webgpu/register.ts:
- * tfjs as shipped, then + filter gradient, + tiled input gradient, + column sums, + Adam) and profiles one step
- * with tfjs' kernels and one with ours (dispatches and GPU time per program, tf/webgpu/profile.ts).
+ * tfjs as shipped, then + filter gradient, + batch norm, + Adam (the default set), + tfjs' tiled input gradient)
+ * and profiles one step with tfjs' kernels and one with the default set (dispatches and GPU time per program, tf/webgpu/profile.ts).
  * Exit code 0: GPU found, used, and numerically consistent; 1: no GPU; 2: a check failed.
  */
 import { execFileSync } from 'node:child_process';
@@ -132,7 +132,7 @@ const cpu = await timeSteps(null, cpuBatch, Number(args['cpu-steps']));
 log(`  ${cpu.timing.secondsPerStep.toFixed(2)} s/step, ${cpu.timing.imagesPerSecond.toFixed(2)} img/s, first loss ${cpu.timing.firstLoss.toFixed(5)}`);
 
 const backend = await selectDevice('gpu', log);
-const { useWebGpuKernels, WEBGPU_KERNELS } = await import('../training/tf/webgpu/register.js');
+const { useWebGpuKernels, WEBGPU_KERNELS, DEFAULT_WEBGPU_KERNELS } = await import('../training/tf/webgpu/register.js');
 const { profileStep } = await import('../training/tf/webgpu/profile.js');
 const deltas = (gpu: StepTiming) => {
   let inference = 0;
@@ -140,7 +140,7 @@ const deltas = (gpu: StepTiming) => {
   return { first_loss_abs_delta: Math.abs(gpu.firstLoss - cpu.timing.firstLoss), second_loss_abs_delta: Math.abs(gpu.secondLoss - cpu.timing.secondLoss), inference_max_abs_delta: inference };
 };
 const checks: Record<string, ReturnType<typeof deltas>> = {};
-for (const [name, kernels] of [['tfjs', []], ['ours', WEBGPU_KERNELS]] as const) {
+for (const [name, kernels] of [['tfjs', []], ['ours', DEFAULT_WEBGPU_KERNELS], ['all', WEBGPU_KERNELS]] as const) {
   useWebGpuKernels(kernels);
   log(`gpu-check: GPU path (tfjs ${backend}, ${name} kernels), batch ${cpuBatch}: the numeric check against the CPU path`);
   const same = await timeSteps(cpu.weights, cpuBatch, 1);
@@ -157,23 +157,25 @@ for (const kernels of args['profile-only'] ? [] : configurations) {
     const run = await timeSteps(cpu.weights, batch, Number(args['gpu-steps']));
     const label = kernels.length === 0 ? 'tfjs' : `+${kernels.at(-1)}`;
     rows.push({ kernels: label, batch, seconds_per_step: run.timing.secondsPerStep, images_per_second: run.timing.imagesPerSecond, first_loss: run.timing.firstLoss });
-    log(`  ${label.padEnd(18)} batch ${batch}: ${run.timing.secondsPerStep.toFixed(3)} s/step, ${run.timing.imagesPerSecond.toFixed(1)} img/s`);
+    log(`  ${label.padEnd(18)} batch ${batch}: ${run.timing.secondsPerStep.toFixed(3)} s/step, ${run.timing.imagesPerSecond.toPrecision(3)} img/s`);
   }
 }
 report.nvidia_smi_after = nvidiaSmi();
 const profiles: Record<string, StepProfile> = {};
-for (const [name, kernels] of [['tfjs', []], ['ours', WEBGPU_KERNELS]] as const) {
+for (const [name, kernels] of [['tfjs', []], ['ours', DEFAULT_WEBGPU_KERNELS]] as const) {
   useWebGpuKernels(kernels);
   const run = await timeSteps(cpu.weights, gpuBatches[0]!, 1, profileStep);
   profiles[name] = run.profile!;
   log(`  profile, ${name} kernels, batch ${gpuBatches[0]}: ${run.profile!.dispatches} dispatches, ${run.profile!.gpu_ms.toFixed(0)} ms GPU; top: ${run.profile!.programs.slice(0, 4).map((p) => `${p.program} ${(p.share * 100).toFixed(0)} %`).join(', ')}`);
 }
 const best = rows.filter((r) => r.kernels !== 'tfjs');
-const gpu = { before: rows.filter((r) => r.kernels === 'tfjs'), after: rows.filter((r) => r.kernels === `+${WEBGPU_KERNELS.at(-1)}`) };
+// The default set is a prefix of WEBGPU_KERNELS: its row is the one that added its last kernel.
+const gpu = { before: rows.filter((r) => r.kernels === 'tfjs'), after: rows.filter((r) => r.kernels === `+${DEFAULT_WEBGPU_KERNELS.at(-1)}`) };
 const strip = ({ inference: _i, ...t }: StepTiming) => t;
 Object.assign(report, {
   backend,
   kernels: WEBGPU_KERNELS,
+  default_kernels: DEFAULT_WEBGPU_KERNELS,
   cpu: strip(cpu.timing),
   checks,
   images_per_second: rows,
@@ -189,5 +191,5 @@ report.ok = ok;
 const json = JSON.stringify(report, null, 2);
 if (args.json) writeFileSync(args.json, `${json}\n`);
 process.stdout.write(`${json}\n`);
-log(ok ? `gpu-check: OK — ours ${gpu.after.map((r) => `${r.images_per_second.toFixed(1)} img/s at batch ${r.batch}`).join(', ')} (tfjs' kernels: ${gpu.before.map((r) => r.images_per_second.toFixed(1)).join(', ')})` : 'gpu-check: FAILED (see above)');
+log(ok ? `gpu-check: OK — ours ${gpu.after.map((r) => `${r.images_per_second.toPrecision(3)} img/s at batch ${r.batch}`).join(', ')} (tfjs' kernels: ${gpu.before.map((r) => r.images_per_second.toFixed(1)).join(', ')})` : 'gpu-check: FAILED (see above)');
 process.exit(ok ? 0 : 2);

@@ -83,3 +83,13 @@ describe('README accuracy figures', () => {
     expect(status).not.toContain(percent(report.metrics.test_top1_int8! + 0.013));
   });
 });
+
+/** The README's GPU training figure is the last GPU run's, with its file named beside it. */
+describe('README GPU figure', () => {
+  it('quotes gpu-check-h200.json’s images/s at batch 32, and names the file', () => {
+    const run = json('bench/results/gpu-check-h200.json') as { gpu: { batch: number; imagesPerSecond: number } };
+    expect(run.gpu.batch).toBe(32);
+    expect(readme).toContain(`${run.gpu.imagesPerSecond.toFixed(1)} images/s (224 px, batch 32`);
+    expect(readme).toContain('bench/results/gpu-check-h200.json');
+  });
+});

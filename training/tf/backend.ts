@@ -109,11 +109,12 @@ async function tryTfjsNodeGpu(): Promise<boolean> {
 let webGpuAdam: ((learningRate: number) => tf.Optimizer) | null = null;
 
 /**
- * `EDGE_RESNET_WEBGPU_KERNELS`: which of our WebGPU kernels run (webgpu/register.ts): unset or `all`, `none`
- * (tfjs as shipped), or a comma-separated list of filter-gradient, input-gradient, batch-norm, adam.
+ * `EDGE_RESNET_WEBGPU_KERNELS`: which of our WebGPU kernels run (webgpu/register.ts): unset for the default set,
+ * `all`, `none` (tfjs as shipped), or a comma-separated list of filter-gradient, batch-norm, adam, input-gradient.
  */
-export function webGpuKernelsFromEnv<K extends string>(all: readonly K[], value = process.env.EDGE_RESNET_WEBGPU_KERNELS): K[] {
-  if (value === undefined || value === '' || value === 'all') return [...all];
+export function webGpuKernelsFromEnv<K extends string>(all: readonly K[], defaults: readonly K[], value = process.env.EDGE_RESNET_WEBGPU_KERNELS): K[] {
+  if (value === undefined || value === '') return [...defaults];
+  if (value === 'all') return [...all];
   if (value === 'none') return [];
   const names = value.split(',').map((s) => s.trim());
   const unknown = names.filter((n) => !all.includes(n as K));
@@ -125,7 +126,7 @@ async function useWebGpu(): Promise<boolean> {
   await import('@tensorflow/tfjs-backend-webgpu'); // registers only once navigator.gpu exists
   if (!(tf.findBackendFactory('webgpu') !== null && (await tf.setBackend('webgpu')))) return false;
   const kernels = await import('./webgpu/register.js');
-  kernels.useWebGpuKernels(webGpuKernelsFromEnv(kernels.WEBGPU_KERNELS));
+  kernels.useWebGpuKernels(webGpuKernelsFromEnv(kernels.WEBGPU_KERNELS, kernels.DEFAULT_WEBGPU_KERNELS));
   webGpuAdam = kernels.adamFor;
   return true;
 }

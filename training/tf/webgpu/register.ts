@@ -9,8 +9,15 @@ import { WebGpuAdamOptimizer } from './adam.js';
 import { batchNormBackwardKernel, batchNormForwardKernel } from './batch-norm.js';
 import { filterGradientKernel } from './filter-gradient.js';
 
-export const WEBGPU_KERNELS = ['filter-gradient', 'input-gradient', 'batch-norm', 'adam'] as const;
+/** Every kernel, in the order gpu-check adds them. */
+export const WEBGPU_KERNELS = ['filter-gradient', 'batch-norm', 'adam', 'input-gradient'] as const;
 export type WebGpuKernel = (typeof WEBGPU_KERNELS)[number];
+/**
+ * What a run uses unless told otherwise: all but tfjs' tiled input gradient, which on the one WebGPU device
+ * measured so far (Mesa llvmpipe, bench/results/gpu-check-llvmpipe-224.json) took 2.5× its naive program's GPU
+ * time. `npm run gpu-check` measures it on a GPU (its last row); `EDGE_RESNET_WEBGPU_KERNELS=all` turns it on.
+ */
+export const DEFAULT_WEBGPU_KERNELS: readonly WebGpuKernel[] = ['filter-gradient', 'batch-norm', 'adam'];
 
 const stockFilterGradient = tf.getKernel('Conv2DBackpropFilter', 'webgpu');
 let enabled = new Set<WebGpuKernel>();
@@ -20,8 +27,8 @@ function replace(config: tf.KernelConfig | undefined, name: string): void {
   if (config) tf.registerKernel(config);
 }
 
-/** Turns on exactly `kernels` (all by default); the rest run as tfjs ships them. */
-export function useWebGpuKernels(kernels: Iterable<WebGpuKernel> = WEBGPU_KERNELS): void {
+/** Turns on exactly `kernels`; the rest run as tfjs ships them. */
+export function useWebGpuKernels(kernels: Iterable<WebGpuKernel>): void {
   enabled = new Set(kernels);
   replace(enabled.has('filter-gradient') ? filterGradientKernel : stockFilterGradient, 'Conv2DBackpropFilter');
   // tfjs' tiled matmul program for the input gradient (NHWC only, which the model uses); true selects its naive one.

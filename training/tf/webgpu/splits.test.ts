@@ -33,12 +33,14 @@ describe('row split of the batch-norm reductions', () => {
 });
 
 describe('EDGE_RESNET_WEBGPU_KERNELS', () => {
-  const all = ['filter-gradient', 'input-gradient', 'batch-norm', 'adam'] as const;
-  it('all by default or when "all"; none for "none"; a list as given; an unknown name is refused', () => {
-    expect(webGpuKernelsFromEnv(all, undefined)).toEqual([...all]);
-    expect(webGpuKernelsFromEnv(all, 'all')).toEqual([...all]);
-    expect(webGpuKernelsFromEnv(all, 'none')).toEqual([]);
-    expect(webGpuKernelsFromEnv(all, 'adam, filter-gradient')).toEqual(['adam', 'filter-gradient']);
-    expect(() => webGpuKernelsFromEnv(all, 'adam,fused-everything')).toThrow(/unknown fused-everything/);
+  const all = ['filter-gradient', 'batch-norm', 'adam', 'input-gradient'] as const;
+  const defaults = all.slice(0, 3);
+  it('the default set when unset; every one for "all"; none for "none"; a list as given; an unknown name is refused', () => {
+    expect(webGpuKernelsFromEnv(all, defaults, undefined)).toEqual(defaults);
+    expect(webGpuKernelsFromEnv(all, defaults, '')).toEqual(defaults);
+    expect(webGpuKernelsFromEnv(all, defaults, 'all')).toEqual([...all]);
+    expect(webGpuKernelsFromEnv(all, defaults, 'none')).toEqual([]);
+    expect(webGpuKernelsFromEnv(all, defaults, 'adam, filter-gradient')).toEqual(['adam', 'filter-gradient']);
+    expect(() => webGpuKernelsFromEnv(all, defaults, 'adam,fused-everything')).toThrow(/unknown fused-everything/);
   });
 });

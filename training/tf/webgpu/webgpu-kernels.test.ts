@@ -93,7 +93,7 @@ describe.skipIf(unavailable !== null)('WebGPU training kernels on a software Vul
     const worst = { dw: 0, dx: 0 };
     for (const c of RESNET50_CONVS) {
       const expected = await on('cpu', () => convGradients(c));
-      useWebGpuKernels();
+      useWebGpuKernels(WEBGPU_KERNELS);
       const ours = await on('webgpu', () => convGradients(c));
       const dw = difference(ours.dw, expected.dw);
       const dx = difference(ours.dx, expected.dx);
@@ -107,7 +107,7 @@ describe.skipIf(unavailable !== null)('WebGPU training kernels on a software Vul
     useWebGpuKernels([]);
     const c = RESNET50_CONVS[0]!;
     const stock = await on('webgpu', () => convGradients(c));
-    useWebGpuKernels();
+    useWebGpuKernels(WEBGPU_KERNELS);
     const ours = await on('webgpu', () => convGradients(c));
     expect(difference(ours.dw, stock.dw).relative).toBeLessThan(1e-4);
     console.log(`worst relative |Δ|: filter gradient ${worst.dw.toExponential(2)}, input gradient ${worst.dx.toExponential(2)}`);
@@ -135,14 +135,14 @@ describe.skipIf(unavailable !== null)('WebGPU training kernels on a software Vul
     };
     const expected = await on('cpu', run);
     expect(hasBatchNormKernels()).toBe(false); // the cpu backend composes tf ops
-    useWebGpuKernels();
+    useWebGpuKernels(WEBGPU_KERNELS);
     await tf.setBackend('webgpu');
     expect(hasBatchNormKernels()).toBe(true);
     const ours = await run();
     useWebGpuKernels([]);
     expect(hasBatchNormKernels()).toBe(false); // tfjs' composed ops on WebGPU, for scale
     const stock = await run();
-    useWebGpuKernels();
+    useWebGpuKernels(WEBGPU_KERNELS);
     const names = ['y', 'dx', 'dγ', 'dβ', 'mean', 'variance'];
     // conv5's 8 rows a channel (2 × 2 × 2) leave dx ill-conditioned: the cpu reference's own float32 rounding is
     // ~1e-4 of it there, which tfjs' composed ops on WebGPU show too. Ours: within 1e-4, or no worse than those.
@@ -173,7 +173,7 @@ describe.skipIf(unavailable !== null)('WebGPU training kernels on a software Vul
         return out;
       });
     const expected = await run('cpu');
-    useWebGpuKernels();
+    useWebGpuKernels(WEBGPU_KERNELS);
     const ours = await run('webgpu');
     expect(ours.ctor).toBe('WebGpuAdamOptimizer');
     expect(ours.slots).toEqual(expected.slots);
