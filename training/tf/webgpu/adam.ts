@@ -64,8 +64,8 @@ export class WebGpuAdamOptimizer extends tf.Optimizer {
 
   override applyGradients(variableGradients: tf.NamedTensorMap | NamedTensor[]): void {
     const names = Array.isArray(variableGradients) ? variableGradients.map((v) => v.name) : Object.keys(variableGradients);
-    const backend = tf.backend() as unknown as WebGPUBackend;
     if (tf.getBackend() !== 'webgpu') throw new Error(`WebGpuAdamOptimizer runs on the webgpu backend, not ${tf.getBackend()}`);
+    const backend = tf.backend() as unknown as WebGPUBackend;
     const t = this.iterations + 1;
     // tf.train.adam keeps βᵗ as float32 tensors multiplied once a step; the same powers, rounded once here.
     const uniforms: Uniform[] = [this.beta1, this.beta2, 1 - Math.fround(this.beta1 ** t), 1 - Math.fround(this.beta2 ** t), this.learningRate, this.epsilon].map((x) => ({ type: 'float32', data: [x] }));
