@@ -13,9 +13,9 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { writeJsonAtomic } from '../training/files.js';
-import { photoJpeg } from './photo.js';
-import { startWorker } from './worker-server.js';
+import { writeJsonAtomic } from '../training/model-folder/files.js';
+import { photoJpeg } from './lib/photo.js';
+import { startWorker } from './lib/worker-server.js';
 
 const argv = process.argv.slice(2);
 const arg = (name: string, fallback: string) => (argv.includes(name) ? argv[argv.indexOf(name) + 1]! : fallback);
@@ -61,7 +61,7 @@ for (let round = 0; round < rounds; round++) {
   for (const bin of nodes) {
     for (const form of ['original', 'worker']) {
       for (const flags of [[], ['--wasm-enforce-bounds-checks']]) {
-        const out = execFileSync(bin, [...flags, '--import', 'tsx', 'bench/ort-web-node.ts', modelDir, '--form', form, '--runs', '20'], { encoding: 'utf8' });
+        const out = execFileSync(bin, [...flags, '--import', 'tsx', 'bench/lib/ort-web-node.ts', modelDir, '--form', form, '--runs', '20'], { encoding: 'utf8' });
         const r = JSON.parse(out.trim().split('\n').at(-1)!) as Sample & { node: string; v8: string };
         add(`node ${r.node} (V8 ${r.v8}), ${form} form${flags.length ? ', bounds-checked' : ''}`, r);
       }

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-web';
 import { parseManifest } from '../src/core/manifest.js';
 import { ortSessionOptions } from '../src/ort/session-options.js';
-import { WORKER_SESSION_OPTIONS } from '../training/ort-web.js';
+import { WORKER_SESSION_OPTIONS } from '../training/ort/web.js';
 
 const arg = (name: string) => {
   const i = process.argv.indexOf(name);

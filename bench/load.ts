@@ -17,7 +17,7 @@ import sharp from 'sharp';
 import { seededRandom } from '../training/data/random.js';
 import { drawShape, SHAPE_CLASSES } from '../training/data/shapes.js';
 import { publishModel } from '../training/commands/publish.js';
-import { startWorker, type RunningWorker } from './worker-server.js';
+import { startWorker, type RunningWorker } from './lib/worker-server.js';
 
 const arg = (name: string, fallback: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1]! : fallback);
 const modelDir = arg('--model-dir', 'model');

@@ -21,12 +21,12 @@ import { decodeBytesFor, decodeImage } from '../src/core/image/decode.js';
 import { readImageHeader } from '../src/core/image/header.js';
 import { parseManifest, type Manifest } from '../src/core/manifest.js';
 import { preprocessImage } from '../src/core/preprocess.js';
-import { buildDefaultModel } from '../training/default-model.js';
-import { createNodeSession } from '../training/ort-node.js';
-import { createWasmSession, WORKER_SESSION_OPTIONS } from '../training/ort-web.js';
+import { buildDefaultModel } from '../training/default-model/build.js';
+import { createNodeSession } from '../training/ort/node.js';
+import { createWasmSession, WORKER_SESSION_OPTIONS } from '../training/ort/web.js';
 import type { SessionOptions } from '../src/ort/session-options.js';
-import { photoJpeg } from './photo.js';
-import { startWorker, type RunningWorker } from './worker-server.js';
+import { photoJpeg } from './lib/photo.js';
+import { startWorker, type RunningWorker } from './lib/worker-server.js';
 
 const arg = (name: string, fallback?: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1]! : fallback);
 const n = Number(arg('--n', '50'));
@@ -301,7 +301,7 @@ results.infer_workerd_vs_node = Math.round(((results.ort_web_infer_ms as number)
 // V8's explicit wasm bounds checks (--wasm-enforce-bounds-checks: every memory access checked instead of the trap
 // handler's guard pages), alternated so that drift cancels.
 const childMedian = (flags: string[]) => {
-  const out = execFileSync(process.execPath, [...flags, '--import', 'tsx', 'bench/ort-web-node.ts', int8File, '--size', String(manifest.preprocess.width)], { encoding: 'utf8' });
+  const out = execFileSync(process.execPath, [...flags, '--import', 'tsx', 'bench/lib/ort-web-node.ts', int8File, '--size', String(manifest.preprocess.width)], { encoding: 'utf8' });
   return (JSON.parse(out.trim().split('\n').at(-1)!) as { median_ms: number }).median_ms;
 };
 const plainRuns: number[] = [];

@@ -11,7 +11,7 @@
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { buildResNet50 } from '../training/model/resnet50.js';
+import { buildResNet50 } from '../training/network/resnet.js';
 import { createAdam, findHardwareGpu, selectDevice, tf, useBackend } from '../training/tf/backend.js';
 import type { StepProfile } from '../training/tf/webgpu/profile.js';
 import { trainableVariables } from '../training/train/loop.js';

@@ -8,8 +8,8 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { OFFLINE_WRANGLER_ENV, publishModel } from '../training/commands/publish.js';
-import { buildDefaultModel } from '../training/default-model.js';
-import { writeFileAtomic } from '../training/files.js';
+import { buildDefaultModel } from '../training/default-model/build.js';
+import { writeFileAtomic } from '../training/model-folder/files.js';
 import { vendorDocsAssets } from './vendor-assets.js';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);

@@ -14,10 +14,10 @@ import { quantizeCommand } from './commands/quantize.js';
 import { TrainInputError, trainCommand } from './commands/train.js';
 import { DEFAULT_CALLBACKS } from './train/callbacks.js';
 import { DEVICE_CHOICES } from './tf/backend.js';
-import type { ResNetDepth } from './model/resnet50.js';
-import { buildDefaultModel } from './default-model.js';
-import { ENGINES, evaluateEnsemble, evaluateModel } from './evaluate.js';
-import { writeJsonAtomic } from './files.js';
+import type { ResNetDepth } from './network/resnet.js';
+import { buildDefaultModel } from './default-model/build.js';
+import { ENGINES, evaluateEnsemble, evaluateModel } from './evaluate/evaluate.js';
+import { writeJsonAtomic } from './model-folder/files.js';
 import { CALIBRATION_METHODS } from './onnx/calibrate.js';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);

@@ -1,6 +1,6 @@
 /**
  * @module The Worker's onnxruntime-web session options, in one place. The Worker creates its sessions with
- * them, and the pipeline measures every int8 model with them (training/ort-web.ts): the same wasm engine with
+ * them, and the pipeline measures every int8 model with them (training/ort/web.ts): the same wasm engine with
  * the same options computes the same numbers in workerd and in Node, on any host CPU.
  */
 import type { InferenceSession } from 'onnxruntime-web';

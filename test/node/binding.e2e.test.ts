@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startWorker, type RunningWorker } from '../../bench/worker-server.js';
+import { startWorker, type RunningWorker } from '../../bench/lib/worker-server.js';
 import { WorkersAiEnvelopeSchema, WorkersAiResultSchema } from '../../src/http/schemas.js';
 
 let worker: RunningWorker;

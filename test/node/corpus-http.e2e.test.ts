@@ -6,9 +6,9 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { corpusFiles, CORPORA_DIR, hasCorpora } from '../../bench/corpus-files.js';
-import { postCorpus } from '../../bench/corpus-post.js';
-import { startWorker, type RunningWorker } from '../../bench/worker-server.js';
+import { corpusFiles, CORPORA_DIR, hasCorpora } from '../../bench/lib/corpus-files.js';
+import { postCorpus } from '../../bench/lib/corpus-post.js';
+import { startWorker, type RunningWorker } from '../../bench/lib/worker-server.js';
 
 const present = hasCorpora();
 if (!present) console.warn(`corpus HTTP test skipped: ${CORPORA_DIR} is absent`);

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { corpusFiles, CORPORA_DIR, hasCorpora } from '../../bench/corpus-files.js';
+import { corpusFiles, CORPORA_DIR, hasCorpora } from '../../bench/lib/corpus-files.js';
 import { decodeImage, DEFAULT_DECODE_LIMITS } from '../../src/core/image/decode.js';
 import { isImageError } from '../../src/core/image/errors.js';
 import { readPngHeader } from '../../src/core/image/header.js';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { encode as encodePng } from 'fast-png';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { corpusFiles, CORPORA_DIR, hasCorpora } from '../../bench/corpus-files.js';
+import { corpusFiles, CORPORA_DIR, hasCorpora } from '../../bench/lib/corpus-files.js';
 import { decodeImage, type DecodeLimits } from '../../src/core/image/decode.js';
 import { isImageError } from '../../src/core/image/errors.js';
 import { readImageHeader } from '../../src/core/image/header.js';

@@ -6,8 +6,8 @@ import { readFile } from 'node:fs/promises';
 import Cloudflare from 'cloudflare';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { photoJpeg } from '../../bench/photo.js';
-import { startWorker, type RunningWorker } from '../../bench/worker-server.js';
+import { photoJpeg } from '../../bench/lib/photo.js';
+import { startWorker, type RunningWorker } from '../../bench/lib/worker-server.js';
 
 let worker: RunningWorker;
 let base: string;

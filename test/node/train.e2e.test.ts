@@ -15,8 +15,8 @@ import { caffePreprocess } from '../../src/core/preprocess-spec.js';
 import { readFolderDataset } from '../../training/data/folder.js';
 import { loadImageTensors } from '../../training/data/load.js';
 import { writeShapesDataset } from '../../training/data/write-shapes.js';
-import { predictAll } from '../../training/evaluate.js';
-import { sha256OfBytes } from '../../training/files.js';
+import { predictAll } from '../../training/evaluate/evaluate.js';
+import { sha256OfBytes } from '../../training/model-folder/files.js';
 import { readCheckpoint } from '../../training/train/checkpoint.js';
 import { threeWaySplit } from '../../training/train/split.js';
 

@@ -12,7 +12,7 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import sharp from 'sharp';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startWorker, type RunningWorker } from '../../bench/worker-server.js';
+import { startWorker, type RunningWorker } from '../../bench/lib/worker-server.js';
 import { seededRandom } from '../../training/data/random.js';
 import { drawShape } from '../../training/data/shapes.js';
 

@@ -13,10 +13,10 @@ import { decodeImage } from '../../src/core/image/decode.js';
 import { preprocessImage } from '../../src/core/preprocess.js';
 import { seededRandom } from '../../training/data/random.js';
 import { drawShape } from '../../training/data/shapes.js';
-import { buildDefaultModel } from '../../training/default-model.js';
-import { predictAll } from '../../training/evaluate.js';
-import { writeFileAtomic, writeJsonAtomic } from '../../training/files.js';
-import { WORKER_SESSION_OPTIONS } from '../../training/ort-web.js';
+import { buildDefaultModel } from '../../training/default-model/build.js';
+import { predictAll } from '../../training/evaluate/evaluate.js';
+import { writeFileAtomic, writeJsonAtomic } from '../../training/model-folder/files.js';
+import { WORKER_SESSION_OPTIONS } from '../../training/ort/web.js';
 
 /**
  * Two small images and their scores computed in Node: `int8`, the published int8 file through onnxruntime-web

@@ -9,7 +9,7 @@ import { loadImageTensor } from '../data/load.js';
 import { cutAt, defaultCamLayer, gradCam, toNhwc, type GradCam } from '../explain/gradcam.js';
 import { loadFloatModel } from '../explain/float-model.js';
 import { overlayPng } from '../explain/overlay.js';
-import { writeFileAtomic, writeJsonAtomic } from '../files.js';
+import { writeFileAtomic, writeJsonAtomic } from '../model-folder/files.js';
 import { useBackend } from '../tf/backend.js';
 
 export interface ExplainOptions {

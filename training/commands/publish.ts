@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { exampleKey, MANIFEST_KEY, modelKey, parseManifest, weightsKey, type Manifest } from '../../src/core/manifest.js';
-import { sha256OfBytes } from '../files.js';
+import { sha256OfBytes } from '../model-folder/files.js';
 import { checkFitsWorker } from '../onnx/worker-fit.js';
 
 export interface PublishOptions {

@@ -12,8 +12,8 @@ import { parseManifest, type Manifest } from '../../src/core/manifest.js';
 import { rankByUncertainty, type UncertaintyMeasure } from '../active/uncertainty.js';
 import { IMAGE_EXTENSIONS } from '../data/folder.js';
 import { loadImageTensors } from '../data/load.js';
-import { predictAll } from '../evaluate.js';
-import { writeFileAtomic } from '../files.js';
+import { predictAll } from '../evaluate/evaluate.js';
+import { writeFileAtomic } from '../model-folder/files.js';
 
 export interface RankOptions {
   model: string;

@@ -1,13 +1,13 @@
 /**
  * `train --weights`: what the starting weights imply. A model folder's ONNX (one of ours) brings its manifest's
- * preprocessing and label order, so its head still fits the same classes (bench/ensemble.ts starts two seeds from
+ * preprocessing and label order, so its head still fits the same classes (bench/experiments/pipeline/ensemble.ts starts two seeds from
  * the default model this way); Keras weights mean "caffe" preprocessing; any other ONNX, torchvision's.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { caffePreprocess, torchPreprocess } from '../../src/core/preprocess-spec.js';
-import { buildManifest } from '../manifest-writer.js';
+import { buildManifest } from '../model-folder/manifest.js';
 import { testDir } from '../../test/temp-dir.js';
 import { classFolders, startModel } from './train.js';
 

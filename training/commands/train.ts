@@ -13,16 +13,16 @@ import { caffePreprocess, torchPreprocess, type PreprocessSpec } from '../../src
 import { hasSplitFolders, readFolderDataset, type LabelledFile } from '../data/folder.js';
 import { loadImageTensors, type LoadedSet } from '../data/load.js';
 import { seededRandom } from '../data/random.js';
-import { agreement, FP32_ENGINE, INT8_ENGINE, predictAll } from '../evaluate.js';
-import { sha256OfBytes, writeFileAtomic, writeJsonAtomic } from '../files.js';
-import { writeExternalDataForm } from '../external-data-files.js';
-import { buildManifest } from '../manifest-writer.js';
-import { classificationMetrics, type ClassificationMetrics } from '../metrics.js';
+import { agreement, FP32_ENGINE, INT8_ENGINE, predictAll } from '../evaluate/evaluate.js';
+import { sha256OfBytes, writeFileAtomic, writeJsonAtomic } from '../model-folder/files.js';
+import { writeExternalDataForm } from '../model-folder/external-data.js';
+import { buildManifest } from '../model-folder/manifest.js';
+import { classificationMetrics, type ClassificationMetrics } from '../evaluate/metrics.js';
 import type { CalibrationMethod } from '../onnx/calibrate.js';
 import { exportToOnnx } from '../onnx/export.js';
 import { encodeModel } from '../onnx/proto.js';
 import { quantizeStatic } from '../onnx/quantize.js';
-import { buildResNet50, type ResNetDepth } from '../model/resnet50.js';
+import { buildResNet50, type ResNetDepth } from '../network/resnet.js';
 import { writeReport, type WorstMistake } from '../report/html.js';
 import { cutAt, defaultCamLayer, gradCam, toNhwc } from '../explain/gradcam.js';
 import { overlayPng } from '../explain/overlay.js';
@@ -35,7 +35,7 @@ import { computeFeatures, readFeatureBatch, type FeatureCache } from '../train/f
 import { freezeLayers, splitAtFrozenBoundary, unfreezeForFineTuning } from '../train/freeze.js';
 import { evaluateSource, trainEpoch, type BatchSource } from '../train/loop.js';
 import { stratifiedSplit, testSeedOf, threeWaySplit } from '../train/split.js';
-import { loadPretrained } from '../weights/pretrained.js';
+import { loadPretrained } from '../sources/pretrained.js';
 
 export interface TrainOptions {
   data: string;

@@ -6,11 +6,11 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseManifest, type Manifest } from '../../src/core/manifest.js';
-import { buildResNet50, RESNET_DEPTHS, STAGE_BLOCKS, type ResNetDepth } from '../model/resnet50.js';
+import { buildResNet50, RESNET_DEPTHS, STAGE_BLOCKS, type ResNetDepth } from '../network/resnet.js';
 import { decodeModel } from '../onnx/proto.js';
 import type { tf } from '../tf/backend.js';
-import { applyLayerWeights } from '../weights/layer-weights.js';
-import { readTorchvisionOnnx } from '../weights/torchvision-onnx.js';
+import { applyLayerWeights } from '../sources/layer-weights.js';
+import { readTorchvisionOnnx } from '../sources/torchvision-onnx.js';
 
 /** The depth whose stage tables match the blocks named in an export (ResNet50's conv4 has 6, 101's 23, 152's 36). */
 export function depthOf(names: string[]): ResNetDepth {

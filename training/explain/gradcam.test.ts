@@ -5,7 +5,7 @@
  * whole one does, and a wrong cut (not a cut point) is refused.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildResNet50 } from '../model/resnet50.js';
+import { buildResNet50 } from '../network/resnet.js';
 import { tf, useBackend } from '../tf/backend.js';
 import { depthOf } from './float-model.js';
 import { cutAt, defaultCamLayer, gradCam, resizeMap, stageOutputs } from './gradcam.js';

@@ -2,7 +2,7 @@
  * @module Activation ranges for static quantization: run the float graph on calibration inputs with every
  * activation exposed, then pick each tensor's range by min/max, a percentile, or minimal KL divergence.
  */
-import { createNodeSession } from '../ort-node.js';
+import { createNodeSession } from '../ort/node.js';
 import { DataType, encodeModel, onnx, type ModelProto } from './proto.js';
 
 export const CALIBRATION_METHODS = ['minmax', 'percentile', 'entropy'] as const;

@@ -7,7 +7,7 @@ import { onnxChecker } from '../../test/node/onnx-checker.js';
 import { testDir } from '../../test/temp-dir.js';
 import { seededRandom } from '../data/random.js';
 import { drawShape, SHAPE_CLASSES } from '../data/shapes.js';
-import { createWasmSession } from '../ort-web.js';
+import { createWasmSession } from '../ort/web.js';
 import { splitExternalData, splitFileNames } from './external-data.js';
 import { decodeModel } from './proto.js';
 

@@ -1,11 +1,11 @@
 /**
- * Why int8 models are measured with the Worker's wasm engine (training/ort-web.ts): ORT's x86 U8S8 kernels
+ * Why int8 models are measured with the Worker's wasm engine (training/ort/web.ts): ORT's x86 U8S8 kernels
  * without VNNI add pairs of u8×s8 products with `vpmaddubsw`, which saturates at 32,767; the wasm kernel widens
  * to int16 and accumulates in int32, so it is exact on every host.
  */
 import { describe, expect, it } from 'vitest';
-import { createNodeSession } from '../ort-node.js';
-import { createWasmSession } from '../ort-web.js';
+import { createNodeSession } from '../ort/node.js';
+import { createWasmSession } from '../ort/web.js';
 import { pairwiseDot, PROBE_CHANNELS, PROBE_DIMS, probeInput, qdqConv1x1, saturationProbe } from './saturation-probe.js';
 
 const run = async (session: Awaited<ReturnType<typeof createWasmSession>>, input: Float32Array) => {

@@ -5,7 +5,7 @@ import { parseManifest } from '../../src/core/manifest.js';
 import { preprocessImage } from '../../src/core/preprocess.js';
 import { seededRandom } from '../data/random.js';
 import { drawShape, SHAPE_CLASSES } from '../data/shapes.js';
-import { createWasmSession, WORKER_SESSION_OPTIONS } from '../ort-web.js';
+import { createWasmSession, WORKER_SESSION_OPTIONS } from '../ort/web.js';
 import { splitExternalData, splitFileNames } from './external-data.js';
 import { maxOutputDelta, modelOps, nonPortableOps, PRE_OPTIMISED_TOLERANCE, preOptimisedForm } from './pre-optimise.js';
 

@@ -5,8 +5,8 @@
  * it holds portable ops and the Worker's engine gives the original's outputs from it.
  */
 import type { ExternalData, SessionOptions } from '../../src/ort/session-options.js';
-import { createWasmSession, WORKER_SESSION_OPTIONS } from '../ort-web.js';
-import { ORT_NODE_VERSION, saveOptimisedModel } from '../ort-node.js';
+import { createWasmSession, WORKER_SESSION_OPTIONS } from '../ort/web.js';
+import { ORT_NODE_VERSION, saveOptimisedModel } from '../ort/node.js';
 import { splitExternalData, type SplitModel } from './external-data.js';
 import { decodeModel } from './proto.js';
 

@@ -6,7 +6,7 @@ import { parseManifest } from '../../src/core/manifest.js';
 import { preprocessImage } from '../../src/core/preprocess.js';
 import { seededRandom } from '../data/random.js';
 import { drawShape, SHAPE_CLASSES } from '../data/shapes.js';
-import { agreement, predictAll, type PredictionSet } from '../evaluate.js';
+import { agreement, predictAll, type PredictionSet } from '../evaluate/evaluate.js';
 import { onnxChecker } from '../../test/node/onnx-checker.js';
 import { DataType, decodeModel, encodeModel, node, readFloats, tensor, type ModelProto } from './proto.js';
 import { entropyThreshold } from './calibrate.js';

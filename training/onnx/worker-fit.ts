@@ -12,8 +12,8 @@ import { estimateDecodeBytes } from '../../src/core/image/footprint.js';
 import type { JpegHeader } from '../../src/core/image/header.js';
 import { parseManifest } from '../../src/core/manifest.js';
 import { ortSessionOptions } from '../../src/ort/session-options.js';
-import { WORKER_SESSION_OPTIONS } from '../ort-web.js';
-import { watchWasmHeap } from '../wasm-heap.js';
+import { WORKER_SESSION_OPTIONS } from '../ort/web.js';
+import { watchWasmHeap } from '../ort/wasm-heap.js';
 
 const MB = 2 ** 20;
 export const ISOLATE_MB = 128;

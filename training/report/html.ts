@@ -3,8 +3,8 @@
  * network) with the confusion matrix, ROC curves, the P/R/F1 table, training curves and the worst mistakes.
  */
 import sharp from 'sharp';
-import { writeFileAtomic } from '../files.js';
-import type { ClassificationMetrics } from '../metrics.js';
+import { writeFileAtomic } from '../model-folder/files.js';
+import type { ClassificationMetrics } from '../evaluate/metrics.js';
 
 export interface WorstMistake {
   path: string;

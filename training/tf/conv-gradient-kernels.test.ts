@@ -114,7 +114,7 @@ describe('wasm conv gradient kernels', () => {
     // 1×1/2 shortcut and 3×3 'same' convs, BN in training mode), small enough that float32 round-off does
     // not swamp the comparison (in the full 50-layer net, near-zero BN variances amplify it to ~1e-2).
     const tfl = tf;
-    const { stack } = await import('../model/resnet50.js');
+    const { stack } = await import('../network/resnet.js');
     const grads = async (backend: 'wasm' | 'cpu') => {
       await useBackend(backend);
       const ctx = { bnMomentum: 0.9, zeroInitResidual: false, seed: 9 };

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { testDir } from '../../test/temp-dir.js';
-import { buildResNet50 } from '../model/resnet50.js';
+import { buildResNet50 } from '../network/resnet.js';
 import { tf, useBackend } from '../tf/backend.js';
 import { readCheckpoint, restoreWeights, saveCheckpoint } from './checkpoint.js';
 

@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs';
-import { writeFileAtomic } from '../files.js';
+import { writeFileAtomic } from '../model-folder/files.js';
 
 const MAGIC = 'ERCK1';
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { seededRandom } from '../data/random.js';
-import { buildResNet50 } from '../model/resnet50.js';
+import { buildResNet50 } from '../network/resnet.js';
 import { encodeModel } from '../onnx/proto.js';
 import { exportToOnnx } from '../onnx/export.js';
 import { useBackend } from '../tf/backend.js';

@@ -12,7 +12,7 @@ import type * as tf from '@tensorflow/tfjs';
 import type { Random } from '../data/random.js';
 import { exportToOnnx } from '../onnx/export.js';
 import { encodeModel } from '../onnx/proto.js';
-import { createNodeSession } from '../ort-node.js';
+import { createNodeSession } from '../ort/node.js';
 import { augmentInto, drawAffine, transposeInto, type AugmentOptions } from './augment.js';
 
 export interface FeatureShape {

@@ -8,7 +8,7 @@
  * Written whole to a temporary name and renamed (writeFileAtomic): a crash mid-write leaves the previous one.
  */
 import { readFile } from 'node:fs/promises';
-import { writeFileAtomic } from '../files.js';
+import { writeFileAtomic } from '../model-folder/files.js';
 
 export interface WorkerCheckpoint {
   /** Non-trainable weights (BatchNorm moving mean and variance), in model order. */

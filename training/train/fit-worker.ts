@@ -7,7 +7,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { seededRandom } from '../data/random.js';
-import { buildResNet50, type ResNet50Options } from '../model/resnet50.js';
+import { buildResNet50, type ResNet50Options } from '../network/resnet.js';
 import { encodeModel } from '../onnx/proto.js';
 import { exportToOnnx } from '../onnx/export.js';
 import { tf, useBackend } from '../tf/backend.js';

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildResNet50 } from '../model/resnet50.js';
+import { buildResNet50 } from '../network/resnet.js';
 import { tf, useBackend } from '../tf/backend.js';
 import { freezeLayers, splitAtFrozenBoundary, unfreezeForFineTuning } from './freeze.js';
 

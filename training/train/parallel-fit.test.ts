@@ -3,10 +3,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { testDir } from '../../test/temp-dir.js';
 import { decodeCheckpoint, encodeCheckpoint, readCheckpointFor } from './fit-checkpoint.js';
-import { createNodeSession } from '../ort-node.js';
+import { createNodeSession } from '../ort/node.js';
 import { partitionBySize } from './fit-worker.js';
 import { fitDataParallel, type ParallelFitOptions } from './parallel-fit.js';
-import { trainableParameterCount } from '../model/resnet50.js';
+import { trainableParameterCount } from '../network/resnet.js';
 import { useBackend } from '../tf/backend.js';
 
 describe('data-parallel training', () => {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import jpeg from 'jpeg-js';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { photoJpeg } from '../../../bench/photo.js';
+import { photoJpeg } from '../../../bench/lib/photo.js';
 import { caffePreprocess } from '../preprocess-spec.js';
 import { DEFAULT_DECODE_LIMITS, decodeImage } from './decode.js';
 import { ImageError } from './errors.js';

@@ -7,7 +7,7 @@
  * the driver) a missing adapter fails instead.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildResNet50 } from '../../model/resnet50.js';
+import { buildResNet50 } from '../../network/resnet.js';
 import { trainableVariables } from '../../train/loop.js';
 import { createAdam, selectDevice, tf, useBackend } from '../backend.js';
 
