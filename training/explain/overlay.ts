@@ -1,5 +1,6 @@
 /** @module A Grad-CAM map drawn over its image: a blue → green → yellow → red ramp, blended by heat, as PNG. */
 import sharp from 'sharp';
+import { resizeGeometry } from '../../src/core/preprocess.js';
 import type { PreprocessSpec } from '../../src/core/preprocess-spec.js';
 import type { GradCam } from './gradcam.js';
 import { resizeMap } from './gradcam.js';
@@ -12,20 +13,17 @@ export function heatColour(h: number): [number, number, number] {
 
 /**
  * The image (EXIF-oriented), scaled so its long side is `side`, with the map over the region the model saw:
- * all of it for a `stretch` model, the centred crop for a `center-crop` one. For a person to look at.
+ * all of it for a `stretch` model, the centred crop for the cropping ones. For a person to look at.
  */
 export async function overlayPng(image: Uint8Array, cam: GradCam, spec: PreprocessSpec, side = 256): Promise<Uint8Array> {
   const { data, info } = await sharp(image).rotate().resize(side, side, { fit: 'inside' }).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
   const rgba = new Uint8Array(data);
   const { width, height } = info;
-  let [x0, y0, w, h] = [0, 0, width, height];
-  if (spec.resize === 'center-crop') {
-    const fraction = spec.cropFraction ?? 1;
-    const aspect = spec.width / spec.height;
-    const short = Math.min(width / aspect, height) * fraction;
-    [w, h] = [Math.max(1, Math.round(short * aspect)), Math.max(1, Math.round(short))];
-    [x0, y0] = [Math.round((width - w) / 2), Math.round((height - h) / 2)];
-  }
+  // The window the model read, in this picture's coordinates (the whole picture for a `stretch` model).
+  const g = resizeGeometry(spec, width, height);
+  const [sx, sy] = [(g.source.x1 - g.source.x0) / g.resizedWidth, (g.source.y1 - g.source.y0) / g.resizedHeight];
+  const [x0, y0] = [Math.round(g.source.x0 + g.left * sx), Math.round(g.source.y0 + g.top * sy)];
+  const [w, h] = [Math.max(1, Math.min(width - x0, Math.round(g.width * sx))), Math.max(1, Math.min(height - y0, Math.round(g.height * sy)))];
   const heat = resizeMap(cam.map, cam.width, cam.height, w, h);
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {

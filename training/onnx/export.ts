@@ -19,6 +19,8 @@ interface ExportState {
   tensorOf: Map<string, string>;
   /** ZeroPadding2D layer name → its pads and the tensor it pads (folded into the consumer). */
   pendingPads: Map<string, { source: string; pads: Pads; sourceIsRelu: boolean }>;
+  /** A head BatchNormalization on a feature vector (layer name → y = x·scale + shift), folded into the next Dense. */
+  pendingAffine: Map<string, { scale: Float32Array; shift: Float32Array }>;
 }
 
 const inboundNames = (layer: Layer): string[] => layer.inboundNodes[0]?.inboundLayers.map((l) => l.name) ?? [];
@@ -98,7 +100,7 @@ function exportActivation(state: ExportState, name: string, activation: string, 
  * one output `probabilities`; any other model (4-D outputs) gets one NCHW output per output tensor.
  */
 export function exportToOnnx(m: tfl.LayersModel, { dynamicBatch = true } = {}): ModelProto {
-  const state: ExportState = { nodes: [], initializers: [], tensorOf: new Map(), pendingPads: new Map() };
+  const state: ExportState = { nodes: [], initializers: [], tensorOf: new Map(), pendingPads: new Map(), pendingAffine: new Map() };
   const consumers = new Map<string, Layer[]>();
   for (const layer of m.layers) for (const src of inboundNames(layer)) consumers.set(src, [...(consumers.get(src) ?? []), layer]);
   const [, h, w, c] = m.inputs[0].shape as number[];
@@ -122,9 +124,19 @@ export function exportToOnnx(m: tfl.LayersModel, { dynamicBatch = true } = {}): 
       case 'Conv2D':
         exportConv(state, layer, consumers);
         break;
-      case 'BatchNormalization':
-        if (!state.tensorOf.has(layer.name)) throw new Error(`ONNX export: BatchNormalization ${layer.name} does not follow a convolution`);
+      case 'BatchNormalization': {
+        if (state.tensorOf.has(layer.name)) break; // folded into its convolution
+        const source = m.getLayer(inbound[0]);
+        if ((source.outputShape as number[]).length !== 2) throw new Error(`ONNX export: BatchNormalization ${layer.name} does not follow a convolution`);
+        // On a feature vector (a head's BN): an affine map, folded into the Dense that consumes it.
+        const [gamma, beta, mean, variance] = layer.getWeights().map(values);
+        const epsilon = cfg.epsilon as number;
+        const scale = gamma.map((g, i) => g / Math.sqrt(variance[i] + epsilon));
+        const shift = beta.map((b, i) => b - mean[i] * scale[i]);
+        state.pendingAffine.set(layer.name, { scale, shift });
+        state.tensorOf.set(layer.name, state.tensorOf.get(inbound[0])!);
         break;
+      }
       case 'Activation':
         exportActivation(state, layer.name, cfg.activation as string, state.tensorOf.get(inbound[0])!, layer.name);
         state.tensorOf.set(layer.name, layer.name);
@@ -146,14 +158,43 @@ export function exportToOnnx(m: tfl.LayersModel, { dynamicBatch = true } = {}): 
         state.nodes.push(node('Flatten', [`${layer.name}_nchw`], [layer.name], `${layer.name}_flatten`, { axis: 1 }));
         state.tensorOf.set(layer.name, layer.name);
         break;
-      case 'Dropout':
-        state.tensorOf.set(layer.name, state.tensorOf.get(inbound[0])!);
+      case 'GlobalMaxPooling2D':
+        state.nodes.push(node('GlobalMaxPool', [state.tensorOf.get(inbound[0])!], [`${layer.name}_nchw`], layer.name));
+        state.nodes.push(node('Flatten', [`${layer.name}_nchw`], [layer.name], `${layer.name}_flatten`, { axis: 1 }));
+        state.tensorOf.set(layer.name, layer.name);
         break;
+      case 'Flatten':
+        // Keras flattens NHWC (h, w, c order): back to that order before flattening our NCHW map.
+        state.nodes.push(node('Transpose', [state.tensorOf.get(inbound[0])!], [`${layer.name}_nhwc`], `${layer.name}_nhwc`, { perm: [0, 2, 3, 1] }));
+        state.nodes.push(node('Flatten', [`${layer.name}_nhwc`], [layer.name], layer.name, { axis: 1 }));
+        state.tensorOf.set(layer.name, layer.name);
+        break;
+      case 'Dropout': {
+        state.tensorOf.set(layer.name, state.tensorOf.get(inbound[0])!);
+        const affine = state.pendingAffine.get(inbound[0]);
+        if (affine) state.pendingAffine.set(layer.name, affine);
+        break;
+      }
       case 'Dense': {
         const [kernelT, biasT] = layer.getWeights();
         const [inF, outF] = kernelT.shape as number[];
-        state.initializers.push(tensor(`${layer.name}_W`, [inF, outF], Float32Array.from(values(kernelT))));
-        state.initializers.push(tensor(`${layer.name}_B`, [outF], biasT ? Float32Array.from(values(biasT)) : new Float32Array(outF)));
+        const kernel = Float32Array.from(values(kernelT));
+        const bias = biasT ? Float32Array.from(values(biasT)) : new Float32Array(outF);
+        const affine = state.pendingAffine.get(inbound[0]);
+        if (affine) {
+          // W·(x·s + t) + b = (s ⊙ W)·x + (W·t + b); the sums in float64.
+          const sums = Float64Array.from(bias);
+          for (let i = 0; i < inF; i++) {
+            for (let o = 0; o < outF; o++) {
+              sums[o] += kernel[i * outF + o] * affine.shift[i];
+              kernel[i * outF + o] *= affine.scale[i];
+            }
+          }
+          bias.set(sums);
+          state.pendingAffine.delete(inbound[0]);
+        }
+        state.initializers.push(tensor(`${layer.name}_W`, [inF, outF], kernel));
+        state.initializers.push(tensor(`${layer.name}_B`, [outF], bias));
         const activation = cfg.activation as string;
         const isOutput = layer.name === outputLayer;
         const gemmOut = activation === 'linear' && !isOutput ? layer.name : `${layer.name}_logits`;
@@ -168,6 +209,7 @@ export function exportToOnnx(m: tfl.LayersModel, { dynamicBatch = true } = {}): 
         throw new Error(`ONNX export: layer ${layer.name} of type ${kind} is not supported`);
     }
   }
+  for (const name of state.pendingAffine.keys()) throw new Error(`ONNX export: BatchNormalization ${name} is followed by no Dense to fold it into`);
   const batch = dynamicBatch ? 'batch' : 1;
   let outputs;
   if (state.tensorOf.get(outputLayer) === OUTPUT_NAME) {

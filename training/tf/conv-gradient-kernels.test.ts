@@ -117,7 +117,7 @@ describe('wasm conv gradient kernels', () => {
     const { stack } = await import('../network/resnet.js');
     const grads = async (backend: 'wasm' | 'cpu') => {
       await useBackend(backend);
-      const ctx = { bnMomentum: 0.9, zeroInitResidual: false, seed: 9 };
+      const ctx = { variant: 'v1' as const, convBias: true, bnEpsilon: 1.001e-5, bnMomentum: 0.9, zeroInitResidual: false, seed: 9 };
       const input = tfl.input({ shape: [32, 32, 3] });
       let h = tfl.layers.zeroPadding2d({ padding: 3 }).apply(input) as tf.SymbolicTensor;
       h = tfl.layers.conv2d({ filters: 8, kernelSize: 7, strides: 2, kernelInitializer: tfl.initializers.heNormal({ seed: 1 }) }).apply(h) as tf.SymbolicTensor;
@@ -125,7 +125,7 @@ describe('wasm conv gradient kernels', () => {
       h = tfl.layers.activation({ activation: 'relu' }).apply(h) as tf.SymbolicTensor;
       h = tfl.layers.zeroPadding2d({ padding: 1 }).apply(h) as tf.SymbolicTensor;
       h = tfl.layers.maxPooling2d({ poolSize: 3, strides: 2 }).apply(h) as tf.SymbolicTensor;
-      h = stack(h, 4, 2, 2, 'conv2', ctx);
+      h = stack(h, [{ reduce: 4, spatial: 4 }, { reduce: 4, spatial: 4 }], 16, 2, 'conv2', ctx);
       h = tfl.layers.globalAveragePooling2d({}).apply(h) as tf.SymbolicTensor;
       const out = tfl.layers.dense({ units: 3, activation: 'softmax', kernelInitializer: tfl.initializers.glorotUniform({ seed: 2 }) }).apply(h) as tf.SymbolicTensor;
       const model = tfl.model({ inputs: input, outputs: out });
