@@ -14,11 +14,12 @@ import { quantizeCommand } from './commands/quantize.js';
 import { TrainInputError, trainCommand } from './commands/train.js';
 import { DEFAULT_CALLBACKS } from './train/callbacks.js';
 import { DEVICE_CHOICES } from './tf/backend.js';
-import type { ResNetDepth } from './network/resnet.js';
+import type { ResNetDepth } from './network/description.js';
 import { buildDefaultModel } from './default-model/build.js';
 import { ENGINES, evaluateEnsemble, evaluateModel } from './evaluate/evaluate.js';
 import { writeJsonAtomic } from './model-folder/files.js';
 import { CALIBRATION_METHODS } from './onnx/calibrate.js';
+import { RECIPES } from './sources/preprocessing.js';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -199,19 +200,31 @@ program
 
 program
   .command('import')
-  .description("a published ResNet50 ImageNet classifier → a servable int8 model folder with the 1,000 labels as Workers AI's resnet-50 words them")
-  .option('--weights <source>', "imagenet (Keras' ResNet50 with top, downloaded once, md5-checked), a Keras .h5 with the top, or a torchvision-layout ResNet50 .onnx with fc", 'imagenet')
+  .description('a trained ResNet classifier (Keras .h5 / .keras, a torchvision or timm ONNX export, a Hugging Face folder, or imagenet) → a servable int8 model folder, checked against the source')
+  .option('--weights <source>', "FILE or DIR: a Keras whole-model .h5 or .keras, an ONNX export (torch.onnx.export of a torchvision or timm ResNet), a Hugging Face ResNetForImageClassification folder; or imagenet (Keras' ResNet50 with top, downloaded once, md5-checked)", 'imagenet')
   .option('--calibration <dir>', 'required: your own images (flat, or one folder per class) for the int8 scales; a fifth are held out to measure int8↔fp32 agreement')
-  .requiredOption('--out <dir>', 'output folder: model-fp32.onnx, model-int8.onnx (+ the split form), manifest.json, metrics.json')
-  .option('--input-size <n>', "input size of a Keras import (a torchvision file's own wins)", positiveInt, 224)
-  .addOption(new Option('--depth <n>', "depth of a Keras import (imagenet downloads Keras' ResNet50, 101 or 152 with top)").choices(['50', '101', '152']).default('50'))
+  .requiredOption('--out <dir>', 'output folder: model-fp32.onnx, model-int8.onnx (+ the split form), manifest.json, metrics.json (written whole or not at all)')
+  .option('--labels <file>', 'labels, one a line, in the order of the outputs')
+  .option('--labels-from <dir>', "labels from a training folder's class folders (sorted, as flow_from_directory and ImageFolder number them)")
+  .addOption(new Option('--recipe <recipe>', "preprocessing of another recipe than the file's: keras (nearest resize, caffe), torchvision (Resize 256 + CenterCrop 224, bilinear), timm (bicubic, crop 0.95)").choices(RECIPES))
+  .addOption(new Option('--resize-filter <filter>', "resize filter (nearest, bilinear, bicubic: Pillow's, bit for bit; area: box average)").choices(['area', 'nearest', 'bilinear', 'bicubic']))
+  .option('--crop-pct <fraction>', 'centre crop as a share of the resized shorter side (torchvision 0.875, timm 0.95; 1: no crop)', (v: string) => {
+    const n = Number(v);
+    if (!(n > 0 && n <= 1)) throw new InvalidArgumentError(`expected a number in (0, 1], got ${v}`);
+    return n;
+  })
+  .option('--input-size <n>', "input size where the file leaves it open (an ONNX file's own size wins)", positiveInt)
+  .addOption(new Option('--depth <n>', "the depth expected (an error when the file holds another); imagenet downloads Keras' ResNet50, 101 or 152").choices(['50', '101', '152']))
   .option('--calibration-images <n>', 'at most this many calibration images', positiveInt, 200)
   .addOption(new Option('--method <method>', 'calibration method').choices(CALIBRATION_METHODS).default('percentile'))
-  .option('--name <name>', 'model name in the manifest', 'resnet50-imagenet')
+  .option('--name <name>', 'model name in the manifest', 'resnet50-imported')
   .option('--model-version <version>', 'model version in the manifest', '1.0.0')
   .action(async (o) => {
     try {
-      await importCommand({ weights: o.weights, calibration: o.calibration, out: o.out, inputSize: o.inputSize, depth: Number(o.depth) as ResNetDepth, calibrationImages: o.calibrationImages, method: o.method, name: o.name, version: o.modelVersion, log });
+      await importCommand({
+        weights: o.weights, calibration: o.calibration, out: o.out, inputSize: o.inputSize, depth: o.depth ? (Number(o.depth) as ResNetDepth) : undefined, labels: o.labels, labelsFrom: o.labelsFrom,
+        recipe: o.recipe, filter: o.resizeFilter, cropPct: o.cropPct, calibrationImages: o.calibrationImages, method: o.method, name: o.name, version: o.modelVersion, log,
+      });
     } catch (e) {
       if (!(e instanceof ImportInputError)) throw e;
       log(`import: ${e.message}`);

@@ -7,7 +7,9 @@ import { foldBatchNorm } from './fold.js';
 import { int64Tensor, model, node, tensor, valueInfo, type ModelProto, type NodeProto, type TensorProto } from './proto.js';
 
 export const INPUT_NAME = 'input';
+/** The output of a classifier ending in softmax; one ending in a linear Dense outputs `logits`. */
 export const OUTPUT_NAME = 'probabilities';
+export const LOGITS_NAME = 'logits';
 
 type Layer = tfl.layers.Layer;
 type Pads = [number, number, number, number]; // top, left, bottom, right
@@ -197,9 +199,9 @@ export function exportToOnnx(m: tfl.LayersModel, { dynamicBatch = true } = {}): 
         state.initializers.push(tensor(`${layer.name}_B`, [outF], bias));
         const activation = cfg.activation as string;
         const isOutput = layer.name === outputLayer;
-        const gemmOut = activation === 'linear' && !isOutput ? layer.name : `${layer.name}_logits`;
+        const gemmOut = activation === 'linear' ? (isOutput ? LOGITS_NAME : layer.name) : `${layer.name}_logits`;
         state.nodes.push(node('Gemm', [state.tensorOf.get(inbound[0])!, `${layer.name}_W`, `${layer.name}_B`], [gemmOut], layer.name, { transB: 0 }));
-        const out = isOutput ? OUTPUT_NAME : layer.name;
+        const out = isOutput ? (activation === 'softmax' ? OUTPUT_NAME : LOGITS_NAME) : layer.name;
         if (gemmOut !== out) exportActivation(state, `${layer.name}_${activation}`, activation, gemmOut, out);
         state.tensorOf.set(layer.name, out);
         if (isOutput) classes = outF;
@@ -212,8 +214,9 @@ export function exportToOnnx(m: tfl.LayersModel, { dynamicBatch = true } = {}): 
   for (const name of state.pendingAffine.keys()) throw new Error(`ONNX export: BatchNormalization ${name} is followed by no Dense to fold it into`);
   const batch = dynamicBatch ? 'batch' : 1;
   let outputs;
-  if (state.tensorOf.get(outputLayer) === OUTPUT_NAME) {
-    outputs = [valueInfo(OUTPUT_NAME, [batch, classes])];
+  const classifierOutput = state.tensorOf.get(outputLayer);
+  if (classifierOutput === OUTPUT_NAME || classifierOutput === LOGITS_NAME) {
+    outputs = [valueInfo(classifierOutput, [batch, classes])];
   } else {
     // A feature extractor (e.g. the frozen prefix of a transfer-learning run): NCHW outputs named by tensor.
     outputs = m.outputs.map((t) => {
