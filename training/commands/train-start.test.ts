@@ -1,25 +1,42 @@
 /**
- * `train --weights`: what the starting weights imply. A model folder's ONNX (one of ours) brings its manifest's
- * preprocessing and label order, so its head still fits the same classes (bench/experiments/pipeline/ensemble.ts starts two seeds from
- * the default model this way); Keras weights mean "caffe" preprocessing; any other ONNX, torchvision's.
+ * `train --weights`: the network it starts from. A model folder's ONNX (one of ours) brings its manifest's
+ * preprocessing and label order, so its head still fits the same classes (bench/experiments/pipeline/ensemble.ts
+ * starts two seeds from the default model this way); `none` means the recipe's Keras network and "caffe"
+ * preprocessing; a head with another number of outputs gets a new classifier.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { caffePreprocess, torchPreprocess } from '../../src/core/preprocess-spec.js';
+import { caffePreprocess } from '../../src/core/preprocess-spec.js';
 import { buildManifest } from '../model-folder/manifest.js';
+import { buildResNet50 } from '../network/resnet.js';
+import { exportToOnnx } from '../onnx/export.js';
+import { encodeModel } from '../onnx/proto.js';
+import { startNetwork } from '../sources/start-network.js';
+import { useBackend } from '../tf/backend.js';
 import { testDir } from '../../test/temp-dir.js';
-import { classFolders, startModel } from './train.js';
+import { classFolders } from './train.js';
 
-describe('train --weights: the start model', () => {
-  it("takes a model folder's preprocessing and label order; Keras and foreign ONNX weights keep theirs", async () => {
+describe('train --weights: the start network', () => {
+  it("takes a model folder's network, preprocessing and label order; none is the recipe's network", async () => {
+    await useBackend('wasm');
     const dir = testDir('start-');
     const spec = { ...caffePreprocess(32, 32), colorOrder: 'RGB' as const };
     const manifest = buildManifest({ name: 'm', version: '1', file: 'model-int8.onnx', bytes: new Uint8Array(4), sha256: '0'.repeat(64), preprocess: spec, labels: ['zebra', 'ant'], quantization: null, metrics: {} });
     writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest));
-    expect(await startModel(join(dir, 'model-fp32.onnx'), 64)).toEqual({ spec: { ...spec, width: 64, height: 64 }, labels: ['zebra', 'ant'] });
-    expect(await startModel(join(testDir('bare-'), 'resnet50.onnx'), 224)).toEqual({ spec: torchPreprocess(224) });
-    expect(await startModel('weights.h5', 224)).toEqual({ spec: caffePreprocess(224, 224) });
+    writeFileSync(join(dir, 'model-fp32.onnx'), encodeModel(exportToOnnx(buildResNet50({ inputSize: 32, classes: 2, seed: 4 }))));
+    const log = () => {};
+    const same = await startNetwork(join(dir, 'model-fp32.onnx'), { inputSize: 64, classes: 2, dataLabels: ['ant', 'zebra'], dropout: 0, log });
+    expect(same).toMatchObject({ spec: { ...spec, width: 64, height: 64 }, labels: ['zebra', 'ant'], keptHead: true });
+    expect(same.description.head.map((l) => l.kind === 'dense' && l.units)).toEqual([1024, 2]);
+    const other = await startNetwork(join(dir, 'model-fp32.onnx'), { inputSize: 64, classes: 3, dataLabels: ['ant', 'bee', 'zebra'], dropout: 0, log });
+    expect(other).toMatchObject({ keptHead: false });
+    expect(other.labels).toBeUndefined();
+    expect(other.weights!.has('predictions')).toBe(false);
+    expect(other.weights!.has('fc1')).toBe(true);
+    const none = await startNetwork('none', { inputSize: 224, classes: 2, dataLabels: ['a', 'b'], dropout: 0, log });
+    expect(none).toMatchObject({ spec: caffePreprocess(224, 224), weights: null, keptHead: false });
+    expect(none.description.variant).toBe('v1');
   });
 
   it('orders the class folders as the start model does when they are the same classes, else sorted', async () => {

@@ -6,10 +6,9 @@
  * training images) → metrics, manifest and an HTML report.
  */
 import { mkdir, readFile, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { parseManifest } from '../../src/core/manifest.js';
-import { caffePreprocess, torchPreprocess, type PreprocessSpec } from '../../src/core/preprocess-spec.js';
+import type { PreprocessSpec } from '../../src/core/preprocess-spec.js';
 import { hasSplitFolders, readFolderDataset, type LabelledFile } from '../data/folder.js';
 import { loadImageTensors, type LoadedSet } from '../data/load.js';
 import { seededRandom } from '../data/random.js';
@@ -22,7 +21,8 @@ import type { CalibrationMethod } from '../onnx/calibrate.js';
 import { exportToOnnx } from '../onnx/export.js';
 import { encodeModel } from '../onnx/proto.js';
 import { quantizeStatic } from '../onnx/quantize.js';
-import { buildResNet50, type ResNetDepth } from '../network/resnet.js';
+import { buildResNet } from '../network/resnet.js';
+import { architectureOf, describe, type ResNetDepth } from '../network/description.js';
 import { writeReport, type WorstMistake } from '../report/html.js';
 import { cutAt, defaultCamLayer, gradCam, toNhwc } from '../explain/gradcam.js';
 import { overlayPng } from '../explain/overlay.js';
@@ -35,7 +35,10 @@ import { computeFeatures, readFeatureBatch, type FeatureCache } from '../train/f
 import { freezeLayers, splitAtFrozenBoundary, unfreezeForFineTuning } from '../train/freeze.js';
 import { evaluateSource, trainEpoch, type BatchSource } from '../train/loop.js';
 import { stratifiedSplit, testSeedOf, threeWaySplit } from '../train/split.js';
-import { loadPretrained } from '../sources/pretrained.js';
+import { SourceError } from '../sources/graph.js';
+import { applyLayerWeights } from '../sources/layer-weights.js';
+import { checkAgainstSource, type ReferenceCheck } from '../sources/reference-check.js';
+import { startNetwork, type StartNetwork } from '../sources/start-network.js';
 
 export interface TrainOptions {
   data: string;
@@ -191,23 +194,39 @@ export interface TrainResult {
   outDir: string;
 }
 
-/**
- * What the starting weights were trained with: Keras' "caffe" preprocessing for Keras weights (and none); for a
- * model folder's ONNX (one of ours: `--weights runs/x/model-fp32.onnx`) its manifest's preprocessing and label
- * order (so its head still fits the same classes); torchvision's preprocessing for any other ONNX.
- */
-export async function startModel(weights: string, inputSize: number): Promise<{ spec: PreprocessSpec; labels?: string[] }> {
-  if (!weights.toLowerCase().endsWith('.onnx')) return { spec: caffePreprocess(inputSize, inputSize) };
-  const manifest = await readFile(join(dirname(weights), 'manifest.json'), 'utf8').catch(() => null);
-  if (manifest === null) return { spec: torchPreprocess(inputSize) };
-  const m = parseManifest(JSON.parse(manifest));
-  return { spec: { ...m.preprocess, width: inputSize, height: inputSize }, labels: m.labels };
+/** The data's class names (sorted folder names, of train/ when the data is split): what the classifier is sized for. */
+async function dataClasses(dir: string): Promise<string[]> {
+  const found = await readFolderDataset((await hasSplitFolders(dir)) ? join(dir, 'train') : dir).catch((e: Error) => {
+    throw new TrainInputError(e.message);
+  });
+  return found.labels;
+}
+
+/** The network to train and the weights to start from (sources/start-network.ts); bad files are the user's to fix. */
+async function startFrom(o: TrainOptions, dataLabels: string[]): Promise<StartNetwork> {
+  try {
+    return await startNetwork(o.weights, { inputSize: o.inputSize, classes: dataLabels.length, dataLabels, dropout: o.dropout, depth: o.depth, log: o.log });
+  } catch (e) {
+    if (e instanceof SourceError) throw new TrainInputError(e.message);
+    throw e;
+  }
+}
+
+/** Loads the start weights into `model`; a trunk layer without weights is an error (only a new head may be fresh). */
+function loadStartWeights(model: tf.LayersModel, start: StartNetwork, log: (line: string) => void) {
+  if (!start.weights) return;
+  const report = applyLayerWeights(model, start.weights);
+  const fresh = new Set(start.keptHead ? [] : ['predictions', ...(start.source ? [] : ['fc1'])]);
+  const missing = report.missing.filter((n) => !fresh.has(n));
+  if (missing.length > 0) throw new TrainInputError(`--weights: no weights for ${missing.length} layers (${missing.slice(0, 3).join(', ')}…)`);
+  log(`weights: ${report.loaded.length} layers from ${start.summary}${report.missing.length ? `; new: ${report.missing.join(', ')}` : ''}`);
 }
 
 export async function trainCommand(o: TrainOptions): Promise<TrainResult> {
   const { log } = o;
-  const start = await startModel(o.weights, o.inputSize);
+  const start = await startFrom(o, await dataClasses(o.data));
   const spec = start.spec;
+  log(`network: ${describe(start.description)}`);
   const data = await loadData(o, spec, start.labels);
   const classes = data.labels.length;
   const backend = await selectDevice(o.device, log);
@@ -220,7 +239,8 @@ export async function trainCommand(o: TrainOptions): Promise<TrainResult> {
   const bestPath = join(checkpoints, 'best.ckpt');
   const fingerprint = fingerprintOf(o, data);
 
-  const model = buildResNet50({ inputSize: o.inputSize, classes, dropout: o.dropout, seed: o.seed, depth: o.depth });
+  const model = buildResNet(start.description, { seed: o.seed });
+  let startCheck: ReferenceCheck | null = null;
   let state: RunState = { fingerprint, stage: 1, epochsDone: 0, stageFinished: false, callbacks: initialCallbackState(o.lr), history: [] };
   let resumedOptimizer: Array<{ name: string; tensor: tf.Tensor }> | null = null;
   const last = o.resume ? await readCheckpoint<RunState>(lastPath) : null;
@@ -234,7 +254,13 @@ export async function trainCommand(o: TrainOptions): Promise<TrainResult> {
     log(`resume: stage ${state.stage}, ${state.epochsDone} epoch(s) done, best val loss ${state.callbacks.bestValLoss.toFixed(4)}`);
   } else {
     await rm(checkpoints, { recursive: true, force: true });
-    await loadPretrained(model, o.weights, log);
+    loadStartWeights(model, start, log);
+    if (start.source && start.keptHead) {
+      // Before any step, the network built from the source computes what the source computes.
+      await prefetchWeights(model);
+      startCheck = await checkAgainstSource(start.source, encodeModel(exportToOnnx(model)), data.val.tensors.slice(0, 8), spec, { softmaxSource: start.source.outputKind === 'logits' });
+      log('not_run' in startCheck ? `weights: check against the source not run (${startCheck.not_run})` : `weights: before any step, the network's fp32 export is within ${startCheck.max_abs_diff.toExponential(2)} of ${startCheck.against} (${startCheck.images} validation images)`);
+    }
   }
 
   let interrupted = false;
@@ -314,7 +340,7 @@ export async function trainCommand(o: TrainOptions): Promise<TrainResult> {
     disposeCheckpoint(best);
     log(`restored the best weights (stage ${state.callbacks.bestAt?.stage}, epoch ${state.callbacks.bestAt?.epoch}, val_loss ${state.callbacks.bestValLoss.toFixed(4)})`);
   }
-  return finish(o, model, spec, data, state.history, state.callbacks);
+  return finish(o, model, spec, data, state.history, state.callbacks, start, startCheck);
 }
 
 /** Brings every weight to the CPU asynchronously first (a GPU backend cannot read synchronously, and the export does). */
@@ -353,7 +379,7 @@ async function scoreSplit(fp32Bytes: Uint8Array, int8Bytes: Uint8Array, set: Loa
 }
 
 /** Export, quantize, evaluate, and write every output file. */
-async function finish(o: TrainOptions, model: tf.LayersModel, spec: PreprocessSpec, data: Data, history: EpochRecord[], callbacks: CallbackState): Promise<TrainResult> {
+async function finish(o: TrainOptions, model: tf.LayersModel, spec: PreprocessSpec, data: Data, history: EpochRecord[], callbacks: CallbackState, start: StartNetwork, startCheck: ReferenceCheck | null): Promise<TrainResult> {
   const { log } = o;
   await prefetchWeights(model);
   const fp32 = exportToOnnx(model);
@@ -378,6 +404,9 @@ async function finish(o: TrainOptions, model: tf.LayersModel, spec: PreprocessSp
     test: test?.summary ?? null,
     best: callbacks.bestAt,
     best_val_loss: callbacks.bestValLoss,
+    network: describe(start.description),
+    started_from: start.summary,
+    start_check: startCheck,
     skipped: [...data.train.skipped, ...data.val.skipped, ...(data.test?.skipped ?? [])],
     history,
   };
@@ -393,7 +422,7 @@ async function finish(o: TrainOptions, model: tf.LayersModel, spec: PreprocessSp
     preprocess: spec,
     labels: data.labels,
     quantization: summary,
-    architecture: `resnet${o.depth ?? 50}`,
+    architecture: architectureOf(start.description),
     metrics: { ...short('val', validation.summary), ...(test ? short('test', test.summary) : {}) },
     reference: { file: 'model-fp32.onnx', sha256: sha256OfBytes(fp32Bytes), bytes: fp32Bytes.byteLength },
     externalData: await writeExternalDataForm(o.out, 'model-int8.onnx', int8Bytes, { tensors: data.val.tensors.slice(0, 64), dims: [1, 3, spec.height, spec.width] }, log),

@@ -55,36 +55,45 @@ export async function readKerasH5File(path: string): Promise<KerasH5> {
     throw new SourceError(`${path}: not a readable HDF5 file (${e instanceof Error ? e.message : String(e)}): cut short?`);
   }
   try {
-    const configText = file.attrs['model_config'] ? asStrings(file.attrs['model_config'].value)[0] : undefined;
-    let modelConfig: KerasLayerConfig | null = null;
-    if (configText) {
-      try {
-        modelConfig = JSON.parse(configText) as KerasLayerConfig;
-      } catch {
-        throw new SourceError(`${path}: its model_config attribute is not JSON`);
-      }
-    }
-    // Whole-model saves keep the weights under /model_weights; weight-only saves at the root.
-    const root = (file.get('model_weights') as H5Group | null) ?? file;
-    const layerNames = stringsAttribute(root, 'layer_names');
-    if (!layerNames) throw new SourceError(`${path} is not a Keras weights file (no layer_names attribute${modelConfig ? ' under model_weights' : ''})`);
-    const groups = new Map<string, NamedWeights>();
-    for (const layer of layerNames) {
-      const group = root.get(layer) as H5Group | null;
-      if (!group) throw new SourceError(`${path}: layer "${layer}" is listed in layer_names but has no group (a file cut short?)`);
-      const names = stringsAttribute(group, 'weight_names') ?? [];
-      const arrays = names.map((name) => {
-        const dataset = group.get(name) as H5Dataset | null;
-        if (!dataset) throw new SourceError(`${path}: weight "${layer}/${name}" is listed but missing (a file cut short?)`);
-        return readArray(dataset);
-      });
-      groups.set(layer, { names, arrays });
-    }
-    const kerasVersion = file.attrs['keras_version'] ? asStrings(file.attrs['keras_version'].value)[0]! : 'unknown';
-    return { modelConfig, kerasVersion, groups };
+    return readOpened(file, path);
+  } catch (e) {
+    // h5wasm reports a damaged file as plain errors ("name not defined") from wherever reading stopped.
+    if (e instanceof SourceError) throw e;
+    throw new SourceError(`${path}: the HDF5 file cannot be read through (${e instanceof Error ? e.message : String(e)}): cut short or damaged?`);
   } finally {
     file.close();
   }
+}
+
+function readOpened(file: InstanceType<typeof h5wasm.File>, path: string): KerasH5 {
+  const configText = file.attrs['model_config'] ? asStrings(file.attrs['model_config'].value)[0] : undefined;
+  let modelConfig: KerasLayerConfig | null = null;
+  if (configText) {
+    try {
+      modelConfig = JSON.parse(configText) as KerasLayerConfig;
+    } catch {
+      throw new SourceError(`${path}: its model_config attribute is not JSON`);
+    }
+  }
+  // Whole-model saves keep the weights under /model_weights; weight-only saves at the root.
+  const root = (file.get('model_weights') as H5Group | null) ?? file;
+  const layerNames = stringsAttribute(root, 'layer_names');
+  if (!layerNames) throw new SourceError(`${path} is not a Keras weights file (no layer_names attribute${modelConfig ? ' under model_weights' : ''})`);
+  const groups = new Map<string, NamedWeights>();
+  for (const layer of layerNames) {
+    const group = root.get(layer) as H5Group | null;
+    if (!group) throw new SourceError(`${path}: layer "${layer}" is listed in layer_names but has no group (a file cut short?)`);
+    // A weightless layer's list is empty (h5py writes an empty array; writers that cannot, one empty name).
+    const names = (stringsAttribute(group, 'weight_names') ?? []).filter((n) => n !== '');
+    const arrays = names.map((name) => {
+      const dataset = group.get(name) as H5Dataset | null;
+      if (!dataset) throw new SourceError(`${path}: weight "${layer}/${name}" is listed but missing (a file cut short?)`);
+      return readArray(dataset);
+    });
+    groups.set(layer, { names, arrays });
+  }
+  const kerasVersion = file.attrs['keras_version'] ? asStrings(file.attrs['keras_version'].value)[0]! : 'unknown';
+  return { modelConfig, kerasVersion, groups };
 }
 
 /** "conv1_conv/kernel:0" → { layer: "conv1_conv", role: "kernel" } (the last two path parts, `:0` dropped). */

@@ -179,7 +179,12 @@ export function kerasGraph(model: KerasLayerConfig, weightsOf: KerasWeightsOf): 
     const inner = (l: KerasLayerConfig, inputs: string[]): string => {
       const name = layerName(l);
       if (isModel(l)) return addModel(l, [...models, name], inputs[0] ?? null);
-      if (l.class_name === 'InputLayer' && input !== null) return add(`${prefix}${name}`, 'InputLayer', { kind: 'identity' }, [input]);
+      if (l.class_name === 'InputLayer' && input !== null) {
+        // A nested model's own input: the outer tensor flows through it (its declared size still counts).
+        const shape = (l.config.batch_input_shape ?? l.config.batch_shape) as Array<number | null> | undefined;
+        if (shape?.[1] && shape[1] === shape[2]) inputSize ??= shape[1];
+        return add(`${prefix}${name}`, 'InputLayer', { kind: 'identity' }, [input]);
+      }
       return addLayer(l, `${prefix}${name}`, models, inputs);
     };
     if (m.class_name === 'Sequential') {

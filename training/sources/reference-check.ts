@@ -1,14 +1,15 @@
 /**
  * @module The imported network checked against an independent reference on the same inputs, at import time:
- * - ONNX: the network rebuilt from our description (what `train --weights` fine-tunes) against the source graph
+ * - ONNX: our network (rebuilt from the description: what `train --weights` fine-tunes) against the source graph
  *   itself, both in onnxruntime-node;
  * - Keras: our fp32 export (onnxruntime-node) against the file's own config rebuilt by tfjs-layers
- *   (`modelFromJSON`, the deserializer TF.js ships for Keras files) with the file's weights set by layer name; a
- *   Keras 3 config is first written in the Keras 2 form tfjs-layers reads (its node and dtype encodings only);
+ *   (`modelFromJSON`, the deserializer TF.js ships for Keras files) with the file's weights set by layer name; the
+ *   config is first written in the Keras 2 form tfjs-layers reads (Keras 3's node and dtype encodings only);
  * - Hugging Face and keras-applications weights: nothing here runs them; said so.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { PreprocessSpec } from '../../src/core/preprocess-spec.js';
+import { classifierOf } from '../network/description.js';
 import { buildResNet } from '../network/resnet.js';
 import { exportToOnnx } from '../onnx/export.js';
 import { encodeModel } from '../onnx/proto.js';
@@ -103,25 +104,45 @@ function setKerasWeights(model: tf.LayersModel, weights: Map<string, Map<string,
   }
 }
 
+/** Softmax over each row of `classes` values (a logits source compared with a training network's probabilities). */
+function softmaxRows(values: Float32Array, classes: number): Float32Array {
+  const out = new Float32Array(values.length);
+  for (let r = 0; r < values.length; r += classes) {
+    const row = values.subarray(r, r + classes);
+    const max = Math.max(...row);
+    let sum = 0;
+    for (let i = 0; i < classes; i++) sum += out[r + i] = Math.exp(row[i]! - max);
+    for (let i = 0; i < classes; i++) out[r + i]! /= sum;
+  }
+  return out;
+}
+
+export interface CheckOptions {
+  /** Compare with the source's outputs after a softmax (the candidate ends in softmax, the source in logits). */
+  softmaxSource?: boolean;
+}
+
 /**
- * Runs the check on `inputs` (preprocessed NCHW images); `fp32` is the model being served. Never throws for a
- * reference that cannot run here: the reason is reported instead.
+ * `candidate` (an ONNX model of ours: the network rebuilt from the description, or its fp32 export) against the
+ * source itself on `inputs` (preprocessed NCHW images). Never throws for a reference that cannot run here: the
+ * reason is reported instead.
  */
-export async function checkAgainstSource(source: SourceNetwork, fp32: Uint8Array, inputs: Float32Array[], spec: PreprocessSpec): Promise<ReferenceCheck> {
+export async function checkAgainstSource(source: SourceNetwork, candidate: Uint8Array, inputs: Float32Array[], spec: PreprocessSpec, o: CheckOptions = {}): Promise<ReferenceCheck> {
   const size = spec.width;
+  const classes = classifierOf(source.description).units;
+  const finish = (reference: Float32Array) => (o.softmaxSource ? softmaxRows(reference, classes) : reference);
   if (source.kind === 'onnx') {
-    const model = await buildFromSource(source);
-    const rebuilt = encodeModel(exportToOnnx(model));
-    model.dispose();
-    const against = 'the source ONNX graph in onnxruntime-node (our network rebuilt from its description, what train --weights fine-tunes)';
-    return { against, images: inputs.length, ...compare(await runOnnx(rebuilt, inputs, size), await runOnnx(fp32, inputs, size)) };
+    const against = 'the source ONNX graph in onnxruntime-node';
+    if (source.description.inputSize !== size) return { against, not_run: `the file's input is ${source.description.inputSize}×${source.description.inputSize}, these images ${size}×${size}` };
+    return { against, images: inputs.length, ...compare(await runOnnx(candidate, inputs, size), finish(await runOnnx(encodeModel(source.onnx!.model), inputs, size))) };
   }
   if (source.kind === 'keras-h5' || source.kind === 'keras-v3') {
     const against = "the file's own config rebuilt by tfjs-layers (modelFromJSON) with its weights";
     let reference: tf.LayersModel;
     try {
       await useBackend('wasm');
-      const config = source.kind === 'keras-v3' ? toKeras2Config(source.keras!.config) : source.keras!.config;
+      // Keras 3 writes its own node and dtype forms into .keras and legacy .h5 alike: always the Keras 2 form.
+      const config = toKeras2Config(source.keras!.config);
       reference = await tf.models.modelFromJSON({ modelTopology: config as unknown as tf.io.ModelJSON['modelTopology'] });
       setKerasWeights(reference, source.keras!.layerWeights as never);
     } catch (e) {
@@ -138,8 +159,16 @@ export async function checkAgainstSource(source: SourceNetwork, fp32: Uint8Array
       tf.dispose([input, y]);
     }
     reference.dispose();
-    return { against, images: inputs.length, ...compare(await runOnnx(fp32, inputs, size), Float32Array.from(outputs)) };
+    return { against, images: inputs.length, ...compare(await runOnnx(candidate, inputs, size), finish(Float32Array.from(outputs))) };
   }
   if (source.kind === 'huggingface') return { against: 'the source (transformers)', not_run: 'no Hugging Face runtime here; the layout is checked in tests against torchvision running the same weights' };
   return { against: 'the source (Keras)', not_run: 'a weights-only file carries no graph to rebuild; the weights load by Keras layer name into the same network' };
+}
+
+/** The network our description builds, exported (what an ONNX source is compared as). */
+export async function rebuiltOnnx(source: SourceNetwork): Promise<Uint8Array> {
+  const model = await buildFromSource(source);
+  const bytes = encodeModel(exportToOnnx(model));
+  model.dispose();
+  return bytes;
 }
