@@ -49,6 +49,12 @@ async function folderManifest(path: string) {
   return text === null ? null : parseManifest(JSON.parse(text));
 }
 
+/** The same preprocessing for another input size (a shorter-side resize keeps its ratio to the crop). */
+function specAtSize(spec: PreprocessSpec, size: number): PreprocessSpec {
+  if (spec.width === size && spec.height === size) return spec;
+  return { ...spec, width: size, height: size, ...(spec.resize === 'shorter-side' ? { resizeShorter: Math.floor((size * spec.resizeShorter!) / spec.width) } : {}) };
+}
+
 /** A head for `classes` outputs from the source's: its hidden layers kept, a softmax classifier (replaced if the count differs). */
 function trainingHead(head: HeadLayer[], classes: number, dropout: number): { head: HeadLayer[]; keptClassifier: boolean } {
   const hidden = head.slice(0, -1);
@@ -65,14 +71,15 @@ export async function startNetwork(weights: string, o: StartOptions): Promise<St
     const path = await fetchPinned(KERAS_RESNET50_NOTOP, undefined, o.log);
     return { description, weights: await readKerasH5(path), spec: caffePreprocess(o.inputSize, o.inputSize), keptHead: false, summary: `Keras' ImageNet ResNet50 trunk (${path})` };
   }
-  const source = await readSource(weights, { inputSize: o.inputSize, depth: o.depth });
+  // Read at the file's own size (an ONNX export fixes one); the network is built at the training size.
+  const source = await readSource(weights, { depth: o.depth });
   const manifest = source.kind === 'onnx' ? await folderManifest(weights) : null;
   const sourceLabels = manifest?.labels ?? source.labels ?? undefined;
   const { head, keptClassifier } = trainingHead(source.description.head, o.classes, o.dropout);
   // A kept classifier keeps its label order only when the data has the same classes (else the data's sorted order).
   const sameClasses = sourceLabels !== undefined && [...sourceLabels].sort().join('\n') === [...o.dataLabels].sort().join('\n');
   const description: ResNetDescription = { ...source.description, inputSize: o.inputSize, head };
-  const spec = manifest ? { ...manifest.preprocess, width: o.inputSize, height: o.inputSize } : { ...source.preprocess };
+  const spec = specAtSize(manifest ? manifest.preprocess : source.preprocess, o.inputSize);
   // Weights under the training head's names; the classifier's only when it is kept.
   const sourceNames = headLayerNames(source.description);
   const trainingNames = headLayerNames(description);
