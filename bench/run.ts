@@ -351,6 +351,32 @@ ${rows.join('\n')}
 `;
 }
 
+/** A model trained in PyTorch, imported and served (bench/import-agreement.ts's committed run), or nothing before one exists. */
+function importAgreementSection(): string {
+  const file = 'bench/results/import-agreement.json';
+  if (!statSync(file, { throwIfNoEntry: false })) return '';
+  const d = JSON.parse(readFileSync(file, 'utf8')) as {
+    command: string; date: string; machine: { cpu: string; cores: number }; heldout_images: number; hf_and_onnx_same_answers: number;
+    pytorch: { torch: string; torchvision: string; train_seconds: number; steps: number; input: number; train_images: number };
+    rows: Array<{ source: string; reference_check: { max_abs_diff?: number; not_run?: string }; agreement_with_pytorch_png: number; agreement_with_pytorch_jpeg: number; accuracy_worker_png: number; accuracy_pytorch_png: number; accuracy_worker_jpeg: number; accuracy_pytorch_jpeg: number }>;
+  };
+  const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
+  const rows = d.rows.map((r) => `| ${r.source} | ${r.reference_check.max_abs_diff !== undefined ? r.reference_check.max_abs_diff.toExponential(2) : 'not run'} | ${pct(r.agreement_with_pytorch_png)} / ${pct(r.agreement_with_pytorch_jpeg)} | ${pct(r.accuracy_worker_png)} / ${pct(r.accuracy_pytorch_png)} | ${pct(r.accuracy_worker_jpeg)} / ${pct(r.accuracy_pytorch_jpeg)} |`);
+  return `
+## A model trained in PyTorch, served by the Worker (\`${d.command} --json ${file}\`, ${d.date}, ${d.machine.cpu}, ${d.machine.cores} cores)
+
+torchvision's ResNet50 with a 5-class \`fc\`, trained from scratch in PyTorch ${d.pytorch.torch} (torchvision ${d.pytorch.torchvision}) on
+${d.pytorch.train_images} drawn shapes at ${d.pytorch.input}×${d.pytorch.input} for ${d.pytorch.steps} steps (${d.pytorch.train_seconds} s), exported with \`torch.onnx.export\` and saved as a
+Hugging Face folder; each imported (\`pipeline import\`), served by wrangler dev and asked over HTTP about ${d.heldout_images} held-out
+images as PNG and as JPEG (quality 90). PyTorch's answers: PIL + torchvision's eval transform on the same files. The two
+imports gave the same answer on ${pct(d.hf_and_onnx_same_answers)} of the requests.
+
+| source | import check, max abs Δ | Worker top-1 = PyTorch's (PNG / JPEG) | accuracy PNG: Worker / PyTorch | accuracy JPEG: Worker / PyTorch |
+|---|---|---|---|---|
+${rows.join('\n')}
+`;
+}
+
 /** The workerd-vs-Node experiment (bench/engine-gap.ts's committed run), or nothing before one exists. */
 function engineGapSection(): string {
   const file = 'bench/results/engine-gap.json';
@@ -422,5 +448,5 @@ ${rows.join('\n')}
 - \`decode_12mp_ms\`: a 4000×3000 JPEG → input tensor through the shared core, in Node: decoded at 1/8 scale in the
   DCT domain (src/core/image/jpeg-dc.ts, since 224 px needs no more), then the one-pass area resize.
 - \`bundle_*\`: \`wrangler deploy --dry-run\` output without source maps (gzip -9 per file).
-${engineGapSection()}${depthSection()}`;
+${engineGapSection()}${depthSection()}${importAgreementSection()}`;
 }

@@ -1,0 +1,105 @@
+/**
+ * `npx tsx bench/import-agreement.ts [--size 64] [--steps 600] [--per-class 240] [--json bench/results/import-agreement.json]`:
+ * does a model trained in PyTorch answer at the edge as it answers in PyTorch? A torchvision ResNet50 with a
+ * 5-class `fc` is trained in PyTorch (Debian's python3-torch, SGD, from scratch: no pretrained weights offline) on
+ * drawn shapes, exported with `torch.onnx.export`, and also saved as a Hugging Face folder. Each is imported
+ * (`pipeline import`), published to a Worker (wrangler dev, workerd) and asked over HTTP about held-out images
+ * that no step saw, as PNG and as JPEG (quality 90: the Worker decodes with jpeg-js, PyTorch's loader with
+ * libjpeg). The Worker's top-1 is compared with PyTorch's own top-1 (PIL + torchvision's eval transform) and
+ * with the truth.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { readFolderDataset } from '../training/data/folder.js';
+import { writeShapesDataset } from '../training/data/write-shapes.js';
+import { importCommand } from '../training/commands/import.js';
+import { startWorker } from './lib/worker-server.js';
+
+const arg = (name: string) => {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+};
+const size = Number(arg('--size') ?? 64);
+const steps = Number(arg('--steps') ?? 600);
+const perClass = Number(arg('--per-class') ?? 240);
+const testPerClass = Number(arg('--test-per-class') ?? 60);
+const log = (line: string) => process.stderr.write(`${line}\n`);
+const python = '/usr/bin/python3';
+
+const work = mkdtempSync(join(tmpdir(), 'import-agreement-'));
+try {
+  log(`data: ${perClass} training and ${testPerClass} held-out shapes per class in ${work}`);
+  await writeShapesDataset({ dir: join(work, 'shapes'), seed: 20261207, splits: [{ name: 'train', perClass }, { name: 'test', perClass: testPerClass }], minSize: 64, maxSize: 200 });
+  // The held-out set again as JPEG: the Worker decodes it with jpeg-js, PyTorch's loader with libjpeg.
+  const test = await readFolderDataset(join(work, 'shapes', 'test'));
+  const jpegs: string[] = [];
+  for (const f of test.files) {
+    const out = f.path.replace(/\.png$/i, '.jpg');
+    writeFileSync(out, await sharp(readFileSync(f.path)).jpeg({ quality: 90 }).toBuffer());
+    jpegs.push(out);
+  }
+  const files = [...test.files.map((f) => f.path), ...jpegs];
+  const truth = [...test.files, ...test.files].map((f) => f.label);
+
+  const torchDir = join(work, 'torch');
+  const job = { out: torchDir, classes: test.labels.length, size, seed: 1, train: { data: join(work, 'shapes', 'train'), steps, lr: 0.05, batch: 32 }, predict: files };
+  writeFileSync(join(work, 'job.json'), JSON.stringify(job));
+  log(`pytorch: training torchvision's resnet50 (${test.labels.length} classes, ${size}×${size}, ${steps} steps of 32) and predicting ${files.length} held-out images`);
+  const trainStarted = Date.now();
+  execFileSync(python, ['test/reference/torch_resnet.py', join(work, 'job.json')], { stdio: ['ignore', 'ignore', 'inherit'], maxBuffer: 1 << 26 });
+  const trainSeconds = (Date.now() - trainStarted) / 1000;
+  const pytorch = JSON.parse(readFileSync(join(torchDir, 'predictions.json'), 'utf8')) as { top1: number[] };
+  const state = JSON.parse(readFileSync(join(torchDir, 'state.json'), 'utf8')) as { torch: string; torchvision: string };
+  const labels = readFileSync(join(torchDir, 'labels.txt'), 'utf8').trim().split('\n');
+
+  const rows: Array<Record<string, unknown>> = [];
+  for (const [source, weights] of [['torch.onnx.export', join(torchDir, 'model.onnx')], ['Hugging Face folder', join(torchDir, 'hf')]] as const) {
+    const out = join(work, source === 'torch.onnx.export' ? 'imported-onnx' : 'imported-hf');
+    const { metrics } = await importCommand({ weights, calibration: join(work, 'shapes', 'train'), out, labels: weights.endsWith('.onnx') ? join(torchDir, 'labels.txt') : undefined, calibrationImages: 200, method: 'percentile', name: 'torch-shapes', version: '1', log });
+    const worker = await startWorker(out);
+    const answers: number[] = [];
+    try {
+      for (const file of files) {
+        const res = await fetch(`${worker.base}/predict`, { method: 'POST', body: readFileSync(file) });
+        const body = (await res.json()) as { class: number; label: string };
+        if (res.status !== 200) throw new Error(`${file}: ${res.status} ${JSON.stringify(body)}`);
+        answers.push(labels.indexOf(body.label));
+      }
+    } finally {
+      await worker.stop();
+    }
+    const share = (pred: (i: number) => boolean, from: number, to: number) => Array.from({ length: to - from }, (_, k) => from + k).filter(pred).length / (to - from);
+    const half = test.files.length;
+    rows.push({
+      source,
+      reference_check: metrics.reference_check,
+      int8_fp32_agreement_calibration_heldout: metrics.measured.agreement_int8_fp32,
+      agreement_with_pytorch_png: share((i) => answers[i] === pytorch.top1[i], 0, half),
+      agreement_with_pytorch_jpeg: share((i) => answers[i] === pytorch.top1[i], half, 2 * half),
+      accuracy_worker_png: share((i) => answers[i] === truth[i], 0, half),
+      accuracy_pytorch_png: share((i) => pytorch.top1[i] === truth[i], 0, half),
+      accuracy_worker_jpeg: share((i) => answers[i] === truth[i], half, 2 * half),
+      accuracy_pytorch_jpeg: share((i) => pytorch.top1[i] === truth[i], half, 2 * half),
+      answers,
+    });
+    log(`${source}: ${JSON.stringify(Object.fromEntries(Object.entries(rows.at(-1)!).filter(([k]) => k !== 'answers' && k !== 'reference_check')))}`);
+  }
+  const [onnxRow, hfRow] = rows as Array<{ answers: number[] }>;
+  const result = {
+    command: `npx tsx bench/import-agreement.ts --size ${size} --steps ${steps} --per-class ${perClass}`,
+    date: new Date().toISOString(),
+    machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: availableParallelism() },
+    pytorch: { torch: state.torch, torchvision: state.torchvision, train_seconds: Math.round(trainSeconds), steps, batch: 32, input: size, train_images: perClass * test.labels.length },
+    heldout_images: test.files.length,
+    rows: rows.map(({ answers: _a, ...r }) => r),
+    hf_and_onnx_same_answers: onnxRow!.answers.filter((a, i) => a === hfRow!.answers[i]).length / onnxRow!.answers.length,
+  };
+  console.log(JSON.stringify(result, null, 2));
+  const json = arg('--json');
+  if (json) writeFileSync(json, `${JSON.stringify(result, null, 2)}\n`);
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
