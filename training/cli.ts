@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { parseManifest } from '../src/core/manifest.js';
-import { caffePreprocess, torchPreprocess } from '../src/core/preprocess-spec.js';
+import { caffePreprocess } from '../src/core/preprocess-spec.js';
 import { ImportInputError, importCommand } from './commands/import.js';
 import { explainCommand } from './commands/explain.js';
 import { publishModel } from './commands/publish.js';
@@ -19,7 +19,7 @@ import { buildDefaultModel } from './default-model/build.js';
 import { ENGINES, evaluateEnsemble, evaluateModel } from './evaluate/evaluate.js';
 import { writeJsonAtomic } from './model-folder/files.js';
 import { CALIBRATION_METHODS } from './onnx/calibrate.js';
-import { RECIPES } from './sources/preprocessing.js';
+import { RECIPES, recipeSpec } from './sources/preprocessing.js';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -41,7 +41,7 @@ async function resolveSpec(model: string, o: { manifest?: string; preprocess?: '
     if (o.manifest) throw new Error(`cannot read manifest ${o.manifest}`);
   }
   const size = o.inputSize ?? 224;
-  return { spec: o.preprocess === 'torch' ? torchPreprocess(size) : caffePreprocess(size, size), labels: undefined, outputKind: undefined };
+  return { spec: o.preprocess === 'torch' ? recipeSpec('torchvision', size) : caffePreprocess(size, size), labels: undefined, outputKind: undefined };
 }
 
 const nonNegativeInt = (value: string) => {
@@ -80,7 +80,7 @@ program
 const specOptions = (cmd: Command) =>
   cmd
     .option('--manifest <file>', 'manifest whose preprocessing and labels to use (default: manifest.json beside the model)')
-    .addOption(new Option('--preprocess <mode>', 'preprocessing when there is no manifest').choices(['caffe', 'torch']))
+    .addOption(new Option('--preprocess <mode>', "preprocessing when there is no manifest: caffe (Keras' ResNet50) or torch (torchvision's Resize + CenterCrop, PIL bilinear)").choices(['caffe', 'torch']))
     .option('--input-size <n>', 'input size when there is no manifest', positiveInt);
 
 specOptions(

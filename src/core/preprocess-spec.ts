@@ -65,8 +65,3 @@ export function caffePreprocess(width: number, height: number): PreprocessSpec {
 /** ImageNet's mean and std (torchvision, timm, Hugging Face) on 0..255 values. */
 export const IMAGENET_MEAN: [number, number, number] = [123.675, 116.28, 103.53];
 export const IMAGENET_STD: [number, number, number] = [58.395, 57.12, 57.375];
-
-/** torchvision's ImageNet normalisation (RGB, mean/std on 0..255), a centre crop of 87.5 % resized in float. */
-export function torchPreprocess(size: number): PreprocessSpec {
-  return { ...caffePreprocess(size, size), resize: 'center-crop', cropFraction: 0.875, colorOrder: 'RGB', mean: IMAGENET_MEAN, std: IMAGENET_STD };
-}

@@ -19,7 +19,7 @@ import { buildResNet50 } from '../network/resnet.js';
 import { createNodeSession } from '../ort/node.js';
 import { tf, useBackend } from '../tf/backend.js';
 import { ChecksumError, type PinnedFile } from '../sources/download.js';
-import { writeKerasH5 } from '../sources/fixture-files.js';
+import { writeKerasH5 } from '../sources/keras-weights-fixture.js';
 import { writeKerasH5Model } from '../sources/keras-fixtures.js';
 import { pythonWith } from '../../test/reference/python.js';
 import { IMAGENET_CLASSES } from '@tensorflow-models/mobilenet/dist/imagenet_classes.js';

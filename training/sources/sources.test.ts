@@ -23,7 +23,7 @@ import { decodeModel, encodeModel, node } from '../onnx/proto.js';
 import { createNodeSession } from '../ort/node.js';
 import { tf, useBackend } from '../tf/backend.js';
 import { SourceError } from './graph.js';
-import { writeKerasH5 } from './fixture-files.js';
+import { writeKerasH5 } from './keras-weights-fixture.js';
 import { writeKerasH5Model, writeKerasV3 } from './keras-fixtures.js';
 import { weightRole } from './keras-h5.js';
 import { inboundLayers } from './keras-model.js';
