@@ -162,6 +162,16 @@ export function kerasGraph(model: KerasLayerConfig, weightsOf: KerasWeightsOf): 
       case 'GaussianNoise':
       case 'AlphaDropout':
         return add(qualified, type, { kind: 'dropout', rate: Number(c.rate ?? c.stddev ?? 0) }, inputs);
+      // Augmentation layers (keras.io's transfer-learning example puts them in the model) do nothing at inference.
+      case 'RandomFlip':
+      case 'RandomRotation':
+      case 'RandomZoom':
+      case 'RandomTranslation':
+      case 'RandomContrast':
+      case 'RandomBrightness':
+        return add(qualified, type, { kind: 'identity' }, inputs);
+      case 'RandomCrop':
+        throw new SourceError(`layer "${qualified}": RandomCrop centre-crops at inference; save the model without it and give the crop with --crop-pct`);
       case 'Rescaling':
         if (Array.isArray(c.scale) || Array.isArray(c.offset)) throw new SourceError(`layer "${qualified}": Rescaling per channel; give the preprocessing with flags instead`);
         return add(qualified, type, { kind: 'rescale', scale: Number(c.scale), offset: Number(c.offset ?? 0) }, inputs);
