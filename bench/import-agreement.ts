@@ -1,15 +1,17 @@
 /**
- * `npx tsx bench/import-agreement.ts [--size 64] [--steps 600] [--per-class 240] [--json bench/results/import-agreement.json]`:
- * does a model trained in PyTorch answer at the edge as it answers in PyTorch? A torchvision ResNet50 with a
- * 5-class `fc` is trained in PyTorch (Debian's python3-torch, SGD, from scratch: no pretrained weights offline) on
- * drawn shapes, exported with `torch.onnx.export`, and also saved as a Hugging Face folder. Each is imported
- * (`pipeline import`), published to a Worker (wrangler dev, workerd) and asked over HTTP about held-out images
- * that no step saw, as PNG and as JPEG (quality 90: the Worker decodes with jpeg-js, PyTorch's loader with
- * libjpeg). The Worker's top-1 is compared with PyTorch's own top-1 (PIL + torchvision's eval transform) and
- * with the truth.
+ * `npx tsx bench/import-agreement.ts [--size 64] [--steps 300] [--per-class 200] [--json bench/results/import-agreement.json]`:
+ * does a model fine-tuned in PyTorch answer at the edge as it answers in PyTorch? A torchvision ResNet50 with a
+ * 5-class `fc` is fine-tuned in PyTorch (Debian's python3-torch, AdamW, one cycle) on drawn shapes. No pretrained
+ * weights can be downloaded here, so its trunk starts from the default model's (model/, `npm run model`: our v1
+ * network's weights in torchvision's modules, the stem refolded for RGB ImageNet-normalised input; the stride then
+ * sits where torchvision puts it). It is exported with `torch.onnx.export` and also saved as a Hugging Face
+ * folder; each is imported (`pipeline import`), published to a Worker (wrangler dev, workerd) and asked over HTTP
+ * about held-out images no step saw, as drawn (JPEG: the Worker decodes with jpeg-js, PyTorch's loader with
+ * libjpeg) and as PNG of the same pixels. The Worker's top-1 is compared with PyTorch's own top-1 (PIL +
+ * torchvision's eval transform on the same files) and with the truth.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -23,31 +25,34 @@ const arg = (name: string) => {
   return i >= 0 ? process.argv[i + 1] : undefined;
 };
 const size = Number(arg('--size') ?? 64);
-const steps = Number(arg('--steps') ?? 600);
-const perClass = Number(arg('--per-class') ?? 240);
+const steps = Number(arg('--steps') ?? 300);
+const init = arg('--init') ?? 'model/resnet50-shapes-fp32.onnx';
+const perClass = Number(arg('--per-class') ?? 200);
 const testPerClass = Number(arg('--test-per-class') ?? 60);
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const python = '/usr/bin/python3';
 
+if (!existsSync(init)) throw new Error(`${init} is missing: \`npm run model\` builds it (the trunk the PyTorch model is fine-tuned from)`);
 const work = mkdtempSync(join(tmpdir(), 'import-agreement-'));
 try {
   log(`data: ${perClass} training and ${testPerClass} held-out shapes per class in ${work}`);
   await writeShapesDataset({ dir: join(work, 'shapes'), seed: 20261207, splits: [{ name: 'train', perClass }, { name: 'test', perClass: testPerClass }], minSize: 64, maxSize: 200 });
-  // The held-out set again as JPEG: the Worker decodes it with jpeg-js, PyTorch's loader with libjpeg.
+  // The held-out set as drawn (JPEG: the Worker decodes it with jpeg-js, PyTorch's loader with libjpeg) and the
+  // same pixels as PNG (lossless: both sides decode the same values, so only preprocessing and int8 differ).
   const test = await readFolderDataset(join(work, 'shapes', 'test'));
-  const jpegs: string[] = [];
+  const pngs: string[] = [];
   for (const f of test.files) {
-    const out = f.path.replace(/\.png$/i, '.jpg');
-    writeFileSync(out, await sharp(readFileSync(f.path)).jpeg({ quality: 90 }).toBuffer());
-    jpegs.push(out);
+    const out = f.path.replace(/\.jpe?g$/i, '.png');
+    writeFileSync(out, await sharp(readFileSync(f.path)).png().toBuffer());
+    pngs.push(out);
   }
-  const files = [...test.files.map((f) => f.path), ...jpegs];
+  const files = [...pngs, ...test.files.map((f) => f.path)];
   const truth = [...test.files, ...test.files].map((f) => f.label);
 
   const torchDir = join(work, 'torch');
-  const job = { out: torchDir, classes: test.labels.length, size, seed: 1, train: { data: join(work, 'shapes', 'train'), steps, lr: 0.05, batch: 32 }, predict: files };
+  const job = { out: torchDir, classes: test.labels.length, size, seed: 1, init, train: { data: join(work, 'shapes', 'train'), steps, lr: 3e-4, batch: 32 }, predict: files };
   writeFileSync(join(work, 'job.json'), JSON.stringify(job));
-  log(`pytorch: training torchvision's resnet50 (${test.labels.length} classes, ${size}×${size}, ${steps} steps of 32) and predicting ${files.length} held-out images`);
+  log(`pytorch: fine-tuning torchvision's resnet50 from ${init}'s trunk (${test.labels.length} classes, ${size}×${size}, ${steps} steps of 32) and predicting ${files.length} held-out images`);
   const trainStarted = Date.now();
   execFileSync(python, ['test/reference/torch_resnet.py', join(work, 'job.json')], { stdio: ['ignore', 'ignore', 'inherit'], maxBuffer: 1 << 26 });
   const trainSeconds = (Date.now() - trainStarted) / 1000;
@@ -90,6 +95,7 @@ try {
   const [onnxRow, hfRow] = rows as Array<{ answers: number[] }>;
   const result = {
     command: `npx tsx bench/import-agreement.ts --size ${size} --steps ${steps} --per-class ${perClass}`,
+    init,
     date: new Date().toISOString(),
     machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: availableParallelism() },
     pytorch: { torch: state.torch, torchvision: state.torchvision, train_seconds: Math.round(trainSeconds), steps, batch: 32, input: size, train_images: perClass * test.labels.length },

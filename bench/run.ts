@@ -365,11 +365,12 @@ function importAgreementSection(): string {
   return `
 ## A model trained in PyTorch, served by the Worker (\`${d.command} --json ${file}\`, ${d.date}, ${d.machine.cpu}, ${d.machine.cores} cores)
 
-torchvision's ResNet50 with a 5-class \`fc\`, trained from scratch in PyTorch ${d.pytorch.torch} (torchvision ${d.pytorch.torchvision}) on
-${d.pytorch.train_images} drawn shapes at ${d.pytorch.input}×${d.pytorch.input} for ${d.pytorch.steps} steps (${d.pytorch.train_seconds} s), exported with \`torch.onnx.export\` and saved as a
-Hugging Face folder; each imported (\`pipeline import\`), served by wrangler dev and asked over HTTP about ${d.heldout_images} held-out
-images as PNG and as JPEG (quality 90). PyTorch's answers: PIL + torchvision's eval transform on the same files. The two
-imports gave the same answer on ${pct(d.hf_and_onnx_same_answers)} of the requests.
+torchvision's ResNet50 with a 5-class \`fc\`, fine-tuned in PyTorch ${d.pytorch.torch} (torchvision ${d.pytorch.torchvision}) on
+${d.pytorch.train_images} drawn shapes at ${d.pytorch.input}×${d.pytorch.input} for ${d.pytorch.steps} steps (${d.pytorch.train_seconds} s) from the default model's trunk (no pretrained
+weights offline), exported with \`torch.onnx.export\` and saved as a Hugging Face folder; each imported (\`pipeline import\`),
+served by wrangler dev and asked over HTTP about ${d.heldout_images} held-out images as drawn (JPEG) and as PNG of the same
+pixels. PyTorch's answers: PIL + torchvision's eval transform on the same files. The two imports gave the same answer on
+${pct(d.hf_and_onnx_same_answers)} of the requests.
 
 | source | import check, max abs Δ | Worker top-1 = PyTorch's (PNG / JPEG) | accuracy PNG: Worker / PyTorch | accuracy JPEG: Worker / PyTorch |
 |---|---|---|---|---|

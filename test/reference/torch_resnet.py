@@ -7,7 +7,8 @@ usage: torch_resnet.py JOB.json, JOB = {
   "fold_bn": true, "opset": 14,                           # BN folded into Conv by the exporter (its default) or kept
   "prune": null | 0.5,                                    # keep this share of every block's inner channels (multiples of 8)
   "bn_images": DIR | null,                                # images whose batch statistics become the BN running stats
-  "train": null | {"data": DIR, "steps": 300, "lr": 0.01, "batch": 32},   # fine-tune on a folder-per-class set
+  "train": null | {"data": DIR, "steps": 300, "lr": 0.001, "batch": 32},  # train on a folder-per-class set (AdamW, one cycle)
+  "init": null | FILE,                                   # start the trunk from one of our fp32 exports (Keras names, BN folded)
   "predict": [paths] , "recipe": "torchvision" | "timm"   # PyTorch's outputs on these, preprocessed by the recipe
 }
 Writes DIR/model.onnx, DIR/hf/{config.json, model.safetensors, preprocessor_config.json}, DIR/labels.txt,
@@ -32,7 +33,10 @@ classes = job.get("classes", 5)
 size = job.get("size", 64)
 recipe = job.get("recipe", "torchvision")
 
-model = {50: torchvision.models.resnet50, 101: torchvision.models.resnet101, 152: torchvision.models.resnet152}[job.get("depth", 50)](num_classes=classes)
+# Each residual branch starts as an identity (its last BN's γ = 0): a deep ResNet then trains from scratch (Goyal et al. 2017).
+model = {50: torchvision.models.resnet50, 101: torchvision.models.resnet101, 152: torchvision.models.resnet152}[job.get("depth", 50)](num_classes=classes, zero_init_residual=bool(job.get("train")) and not job.get("init"))
+
+mean, std = [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]
 
 if job.get("prune"):
     # What a channel-pruning tool leaves: every bottleneck's conv1/conv2 outputs cut to a multiple of 8.
@@ -47,10 +51,45 @@ if job.get("prune"):
             block.bn2 = torch.nn.BatchNorm2d(w2)
             block.conv3 = torch.nn.Conv2d(w2, block.conv3.out_channels, 1, bias=False)
 
+if job.get("init"):
+    # Our export names each Conv by its Keras layer and folds BN into it: in torchvision's modules that is the conv's
+    # weight and a BN holding the bias (γ 1, mean 0, variance 1 − ε). The head stays new: fine-tuning starts here.
+    import onnx
+    from onnx import numpy_helper
+
+    source = onnx.load(job["init"])
+    values = {t.name: numpy_helper.to_array(t) for t in source.graph.initializer}
+    loaded = 0
+    for n in source.graph.node:
+        if n.op_type != "Conv":
+            continue
+        if n.name == "conv1_conv":
+            conv, bn = model.conv1, model.bn1
+        else:
+            stage, block, k = [int(v) for v in __import__("re").match(r"conv(\d)_block(\d+)_(\d)_conv", n.name).groups()]
+            unit = getattr(model, f"layer{stage - 1}")[block - 1]
+            conv, bn = (unit.downsample[0], unit.downsample[1]) if k == 0 else (getattr(unit, f"conv{k}"), getattr(unit, f"bn{k}"))
+        weight = torch.from_numpy(values[n.input[1]].copy())
+        bias = torch.from_numpy(values[n.input[2]].copy())
+        if n.name == "conv1_conv":
+            # Our stem reads Keras' caffe input (BGR, means subtracted, 0..255); torchvision's reads RGB normalised
+            # by ImageNet's mean and std: fold that change into the stem so it sees the same values.
+            caffe_mean = torch.tensor([103.939, 116.779, 123.68])  # B, G, R
+            rgb = weight.flip(1)  # BGR input planes → RGB
+            bias = bias + (rgb * (255 * torch.tensor(mean) - caffe_mean.flip(0)).view(1, 3, 1, 1)).sum((1, 2, 3))
+            weight = rgb * (255 * torch.tensor(std)).view(1, 3, 1, 1)
+        with torch.no_grad():
+            conv.weight.copy_(weight)
+            bn.weight.fill_(1)
+            bn.bias.copy_(bias)
+            bn.running_mean.zero_()
+            bn.running_var.fill_(1 - bn.eps)
+        loaded += 1
+    print(f"init: {loaded} convolutions from {job['init']}", file=sys.stderr)
+
 if job.get("head") == "dropout-linear":
     model.fc = torch.nn.Sequential(torch.nn.Dropout(0.5), torch.nn.Linear(model.fc.in_features, classes))
 
-mean, std = [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]
 interpolation, crop_pct = (transforms.InterpolationMode.BICUBIC, 0.95) if recipe == "timm" else (transforms.InterpolationMode.BILINEAR, 0.875)
 evaluate = transforms.Compose([transforms.Resize(math.floor(size / crop_pct), interpolation=interpolation), transforms.CenterCrop(size), transforms.ToTensor(), transforms.Normalize(mean, std)])
 
@@ -67,9 +106,9 @@ if job.get("train"):
     spec = job["train"]
     dataset = torchvision.datasets.ImageFolder(spec["data"], transform=transforms.Compose([transforms.RandomResizedCrop(size, scale=(0.6, 1.0)), transforms.RandomHorizontalFlip(), transforms.ToTensor(), transforms.Normalize(mean, std)]))
     loader = torch.utils.data.DataLoader(dataset, batch_size=spec.get("batch", 32), shuffle=True, drop_last=True)
-    optimizer = torch.optim.SGD(model.parameters(), lr=spec.get("lr", 0.05), momentum=0.9, weight_decay=1e-4)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=spec.get("lr", 1e-3), weight_decay=1e-4)
     steps = spec.get("steps", 300)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=spec.get("lr", 0.05), total_steps=steps)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=spec.get("lr", 1e-3), total_steps=steps, pct_start=0.15)
     model.train()
     step = 0
     while step < steps:
