@@ -363,7 +363,7 @@ function importAgreementSection(): string {
   const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
   const rows = d.rows.map((r) => `| ${r.source} | ${r.reference_check.max_abs_diff !== undefined ? r.reference_check.max_abs_diff.toExponential(2) : 'not run'} | ${pct(r.agreement_with_pytorch_png)} / ${pct(r.agreement_with_pytorch_jpeg)} | ${pct(r.accuracy_worker_png)} / ${pct(r.accuracy_pytorch_png)} | ${pct(r.accuracy_worker_jpeg)} / ${pct(r.accuracy_pytorch_jpeg)} |`);
   return `
-## A model trained in PyTorch, served by the Worker (\`${d.command} --json ${file}\`, ${d.date}, ${d.machine.cpu}, ${d.machine.cores} cores)
+## A model fine-tuned in PyTorch, served by the Worker (\`${d.command} --json ${file}\`, ${d.date}, ${d.machine.cpu}, ${d.machine.cores} cores)
 
 torchvision's ResNet50 with a 5-class \`fc\`, fine-tuned in PyTorch ${d.pytorch.torch} (torchvision ${d.pytorch.torchvision}) on
 ${d.pytorch.train_images} drawn shapes at ${d.pytorch.input}×${d.pytorch.input} for ${d.pytorch.steps} steps (${d.pytorch.train_seconds} s) from the default model's trunk (no pretrained

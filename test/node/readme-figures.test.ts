@@ -93,3 +93,21 @@ describe('README GPU figure', () => {
     expect(readme).toContain('bench/results/gpu-check-h200.json');
   });
 });
+
+/** "Bring your model" quotes the committed run of bench/import-agreement.ts. */
+describe('README import figures', () => {
+  const d = json('bench/results/import-agreement.json') as { heldout_images: number; rows: Array<{ source: string; agreement_with_pytorch_png: number; agreement_with_pytorch_jpeg: number; accuracy_worker_png: number; accuracy_pytorch_png: number }>; hf_and_onnx_same_answers: number };
+  const byo = readme.slice(readme.indexOf('## Bring your model'), readme.indexOf('\n## ', readme.indexOf('## Bring your model') + 1));
+  const flat = byo.replace(/\s+/g, ' ');
+  const percent = (x: number) => `${(x * 100).toFixed(1)} %`;
+
+  it("quotes the torch.onnx.export row's agreement with PyTorch and both accuracies", () => {
+    const onnx = d.rows.find((r) => r.source === 'torch.onnx.export')!;
+    for (const value of [onnx.agreement_with_pytorch_png, onnx.agreement_with_pytorch_jpeg, onnx.accuracy_worker_png, onnx.accuracy_pytorch_png]) expect(flat).toContain(percent(value));
+    expect(flat).toContain(`${d.heldout_images} held-out images`);
+  });
+
+  it('says the Hugging Face folder gives the same answers only when the run says so', () => {
+    expect(flat.includes('the same weights as a Hugging Face folder give the same answers')).toBe(d.hf_and_onnx_same_answers === 1);
+  });
+});
