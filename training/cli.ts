@@ -12,6 +12,8 @@ import { rankCommand } from './commands/rank.js';
 import { UNCERTAINTY_MEASURES } from './active/uncertainty.js';
 import { quantizeCommand } from './commands/quantize.js';
 import { TrainInputError, trainCommand } from './commands/train.js';
+import { PruneInputError, pruneCommand } from './commands/prune.js';
+import { PRUNE_CRITERIA } from './prune/rank.js';
 import { DEFAULT_CALLBACKS } from './train/callbacks.js';
 import { DEVICE_CHOICES } from './tf/backend.js';
 import type { ResNetDepth } from './network/description.js';
@@ -63,6 +65,8 @@ const fraction = (value: string) => {
 };
 
 const program = new Command('pipeline').description('Train, export, quantize, evaluate and publish ResNet50 classifiers for the edge Worker');
+// A bad option or argument is the user's to fix: exit 2, as every command's own input errors (commander's default is 1).
+program.exitOverride((e) => process.exit(e.exitCode === 0 ? 0 : 2));
 
 program
   .command('model')
@@ -172,6 +176,61 @@ program
       process.exitCode = 2;
     }
   });
+
+program
+  .command('prune')
+  .description("structured pruning of every bottleneck's inner channels (multiples of 8), fine-tuned with train's loop → fp32 + int8 ONNX, manifest (widths, GMAC, pruned from), metrics before and after")
+  .requiredOption('--model <path>', 'a model folder train or import wrote (its fp32 reference is pruned), or a source file or folder import reads')
+  .requiredOption('--keep <fraction>', "fraction of each block's inner channels kept (0.75, 0.5, 0.35…; rounded to multiples of 8)", (v: string) => {
+    const n = Number(v);
+    if (!(n > 0 && n <= 1)) throw new InvalidArgumentError(`expected a fraction in (0, 1], got ${v}`);
+    return n;
+  })
+  .requiredOption('--data <dir>', "labelled images as train takes them: one folder per class, or DIR/train + DIR/val (+ DIR/test); calibration, fine-tuning and the before/after scores")
+  .requiredOption('--out <dir>', 'output folder (written whole or not at all)')
+  .addOption(new Option('--by <criterion>', 'channel ranking: l1 (filter norm, BN scale folded in), bn-gamma (|γ|; needs unfolded BN layers), taylor (Taylor-FO on BN γ, from training images)').choices(PRUNE_CRITERIA).default('taylor'))
+  .option('--epochs <n>', 'fine-tuning epochs, every layer trainable (0: prune only, for structure and speed measurements)', nonNegativeInt, 5)
+  .option('--lr <rate>', 'fine-tuning learning rate (Adam)', nonNegativeNumber, 1e-4)
+  .option('--batch <n>', 'images per batch', positiveInt, 32)
+  .option('--val-split <fraction>', 'validation fraction when there is no val/ folder', fraction, 0.2)
+  .option('--test-split <fraction>', 'test fraction when there is no test/ folder (scored before and after)', fraction)
+  .option('--input-size <n>', 'input size for a source file that leaves it open (a model folder keeps its own)', positiveInt, 224)
+  .option('--taylor-images <n>', '--by taylor: training images it reads', positiveInt, 128)
+  .option('--patience <n>', 'early stopping patience (epochs)', positiveInt, DEFAULT_CALLBACKS.patience)
+  .option('--no-augment', "turn off train's augmentation")
+  .option('--seed <n>', 'seed for the split, shuffling and augmentation', nonNegativeInt, 1)
+  .addOption(new Option('--device <device>', 'as train').choices(DEVICE_CHOICES).default('auto'))
+  .addOption(new Option('--calibration <method>', 'int8 calibration method').choices(CALIBRATION_METHODS).default('percentile'))
+  .option('--calibration-images <n>', 'training images used for calibration', positiveInt, 200)
+  .option('--name <name>', 'model name in the manifest (default: the model\'s, with -pruned-<keep>)')
+  .option('--model-version <version>', 'model version in the manifest', '1.0.0')
+  .action(async (o) => {
+    try {
+      const name = o.name ?? `${await modelName(o.model)}-pruned-${o.keep}`;
+      await pruneCommand({
+        model: o.model, keep: o.keep, by: o.by, data: o.data, out: o.out, epochs: o.epochs, lr: o.lr, batch: o.batch, accumulate: 1, l2: 0, dropout: 0, valSplit: o.valSplit, testSplit: o.testSplit ?? 0,
+        inputSize: o.inputSize, seed: o.seed, callbacks: { ...DEFAULT_CALLBACKS, patience: o.patience }, augment: o.augment, device: o.device, calibration: o.calibration,
+        calibrationImages: o.calibrationImages, taylorImages: o.taylorImages, name, version: o.modelVersion, log,
+      });
+    } catch (e) {
+      if (!(e instanceof PruneInputError || e instanceof TrainInputError)) throw e;
+      log(`prune: ${e.message}`);
+      process.exitCode = 2;
+    }
+  });
+
+/** The name in a model folder's manifest, else the file's base name. */
+async function modelName(model: string): Promise<string> {
+  const json = await readFile(join(model, 'manifest.json'), 'utf8').catch(() => null);
+  if (json) {
+    try {
+      return parseManifest(JSON.parse(json)).name;
+    } catch {
+      /* the command reports the bad manifest */
+    }
+  }
+  return model.replace(/\/+$/, '').split('/').at(-1)!.replace(/\.[a-z0-9]+$/i, '');
+}
 
 program
   .command('explain')

@@ -62,6 +62,19 @@ export const ManifestSchema = z.object({
    * split), served with the model so the web page can show a first visitor what to try.
    */
   examples: z.array(FileRef.extend({ label: z.string().min(1) })).max(12).optional(),
+  /**
+   * The network's shape, where the pipeline built it: multiply-accumulates of one image (G), the inner widths
+   * [reduce, spatial] of every bottleneck by stage, and, for a pruned network, what it was pruned from.
+   */
+  network: z
+    .object({
+      gmac: z.number().positive(),
+      widths: z.array(z.array(z.tuple([z.number().int().positive(), z.number().int().positive()]))),
+      prunedFrom: z
+        .object({ model: z.string().min(1), gmac: z.number().positive(), keep: z.number().positive().max(1), by: z.enum(['l1', 'bn-gamma', 'taylor']) })
+        .optional(),
+    })
+    .optional(),
 });
 export type Manifest = z.infer<typeof ManifestSchema>;
 

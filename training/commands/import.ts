@@ -12,15 +12,16 @@
  * leaves nothing half-written.
  */
 import { randomBytes } from 'node:crypto';
-import { rename, rm, stat } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { topK } from '../../src/core/classify.js';
 import type { PreprocessSpec } from '../../src/core/preprocess-spec.js';
 import { loadImageTensors } from '../data/load.js';
 import { agreement, FP32_ENGINE, INT8_ENGINE, predictAll } from '../evaluate/evaluate.js';
 import { writeExternalDataForm } from '../model-folder/external-data.js';
-import { sha256OfBytes, writeFileAtomic, writeJsonAtomic } from '../model-folder/files.js';
+import { replaceFolder, sha256OfBytes, writeFileAtomic, writeJsonAtomic } from '../model-folder/files.js';
 import { buildManifest } from '../model-folder/manifest.js';
+import { networkSummary } from '../model-folder/network.js';
 import { architectureOf, classifierOf, describe, type ResNetDepth } from '../network/description.js';
 import type { CalibrationMethod } from '../onnx/calibrate.js';
 import { exportToOnnx } from '../onnx/export.js';
@@ -149,6 +150,7 @@ export async function importCommand(o: ImportOptions) {
       outputName: fp32.outputName,
       metrics: { ...measured, imported_from: source.kind, top1: 'not measured here (run `evaluate --data DIR` on a labelled folder)' },
       architecture: architectureOf(description),
+      network: networkSummary(description),
       reference: { file: 'model-fp32.onnx', sha256: sha256OfBytes(fp32.bytes), bytes: fp32.bytes.byteLength },
       externalData: await writeExternalDataForm(staging, 'model-int8.onnx', int8Bytes, { tensors: heldOut.tensors.slice(0, 64), dims }, log),
     });
@@ -177,14 +179,4 @@ export async function importCommand(o: ImportOptions) {
     await rm(staging, { recursive: true, force: true });
     throw e;
   }
-}
-
-/** Moves `staging` to `out`; an existing `out` is replaced only after the new folder is complete. */
-async function replaceFolder(staging: string, out: string) {
-  const existing = await stat(out).catch(() => null);
-  if (!existing) return rename(staging, out);
-  const old = `${staging}.old`;
-  await rename(out, old);
-  await rename(staging, out);
-  await rm(old, { recursive: true, force: true });
 }

@@ -16,12 +16,14 @@ import { agreement, FP32_ENGINE, INT8_ENGINE, predictAll } from '../evaluate/eva
 import { sha256OfBytes, writeFileAtomic, writeJsonAtomic } from '../model-folder/files.js';
 import { writeExternalDataForm } from '../model-folder/external-data.js';
 import { buildManifest } from '../model-folder/manifest.js';
+import { networkSummary, type PrunedFrom } from '../model-folder/network.js';
 import { classificationMetrics, type ClassificationMetrics } from '../evaluate/metrics.js';
 import type { CalibrationMethod } from '../onnx/calibrate.js';
 import { exportToOnnx } from '../onnx/export.js';
 import { encodeModel } from '../onnx/proto.js';
 import { quantizeStatic } from '../onnx/quantize.js';
 import { buildResNet } from '../network/resnet.js';
+import { isFoldedBatchNorm, unfoldBatchNorm } from '../network/batch-norm-statistics.js';
 import { architectureOf, describe, type ResNetDepth } from '../network/description.js';
 import { writeReport, type WorstMistake } from '../report/html.js';
 import { cutAt, defaultCamLayer, gradCam, toNhwc } from '../explain/gradcam.js';
@@ -70,6 +72,12 @@ export interface TrainOptions {
   name: string;
   version: string;
   log: (line: string) => void;
+  /** The network and weights to start from, given directly (`prune` hands over the pruned network): `weights` is then only named. */
+  start?: StartNetwork;
+  /** Data already loaded with `loadTrainingData` (the same splits; `prune` scores the unpruned model on them first). */
+  loaded?: TrainingData;
+  /** Recorded in the manifest's `network` field when the network was pruned. */
+  prunedFrom?: PrunedFrom;
 }
 
 export interface EpochRecord {
@@ -98,7 +106,7 @@ interface RunState {
 /** Thrown for bad data or options: the CLI prints the message, not a stack. */
 export class TrainInputError extends Error {}
 
-interface Data {
+export interface TrainingData {
   labels: string[];
   train: LoadedSet;
   /** Scored every epoch: chooses the best epoch, early stopping and learning-rate cuts. */
@@ -114,7 +122,8 @@ export async function classFolders(dir: string, preferred: string[] | undefined)
   return same ? readFolderDataset(dir, preferred) : found;
 }
 
-async function loadData(o: TrainOptions, spec: PreprocessSpec, labelOrder?: string[]): Promise<Data> {
+/** The splits of `o.data` (train/val/test folders, else seeded stratified splits), decoded as the Worker decodes. */
+export async function loadTrainingData(o: Pick<TrainOptions, 'data' | 'valSplit' | 'testSplit' | 'seed' | 'log'>, spec: PreprocessSpec, labelOrder?: string[]): Promise<TrainingData> {
   let trainFiles: LabelledFile[];
   let valFiles: LabelledFile[];
   let testFiles: LabelledFile[] = [];
@@ -175,7 +184,7 @@ function featureSource(caches: FeatureCache[], labels: number[], classes: number
   };
 }
 
-const fingerprintOf = (o: TrainOptions, data: Data) =>
+const fingerprintOf = (o: TrainOptions, data: TrainingData) =>
   sha256OfBytes(
     new TextEncoder().encode(
       JSON.stringify({
@@ -195,7 +204,7 @@ export interface TrainResult {
 }
 
 /** The data's class names (sorted folder names, of train/ when the data is split): what the classifier is sized for. */
-async function dataClasses(dir: string): Promise<string[]> {
+export async function dataClasses(dir: string): Promise<string[]> {
   const found = await readFolderDataset((await hasSplitFolders(dir)) ? join(dir, 'train') : dir).catch((e: Error) => {
     throw new TrainInputError(e.message);
   });
@@ -212,6 +221,23 @@ async function startFrom(o: TrainOptions, dataLabels: string[]): Promise<StartNe
   }
 }
 
+/** A source's BN folded into its convolutions: measured back on training images so that fine-tuning normalises (batch-norm-statistics.ts). */
+function unfoldStartBatchNorm(model: tf.LayersModel, start: StartNetwork, data: TrainingData, spec: PreprocessSpec, log: (line: string) => void) {
+  if (!start.weights) return;
+  const folded = model.layers
+    .filter((l) => l.getClassName() === 'BatchNormalization' && (l.input as tf.SymbolicTensor).shape.length === 4)
+    .filter((l) => {
+      const w = start.weights!.get(l.name);
+      return w !== undefined && isFoldedBatchNorm(w.map((a) => a.data), start.description.bnEpsilon);
+    })
+    .map((l) => l.name);
+  if (folded.length === 0) return;
+  const step = Math.max(1, Math.floor(data.train.tensors.length / 32));
+  const images = data.train.tensors.filter((_, i) => i % step === 0).slice(0, 32);
+  unfoldBatchNorm(model, folded, images, [spec.height, spec.width]);
+  log(`weights: ${folded.length} BatchNormalization layers were folded into their convolutions by the export; their statistics re-measured on ${images.length} training images (the same outputs at inference, a normalising BN for training)`);
+}
+
 /** Loads the start weights into `model`; a trunk layer without weights is an error (only a new head may be fresh). */
 function loadStartWeights(model: tf.LayersModel, start: StartNetwork, log: (line: string) => void) {
   if (!start.weights) return;
@@ -224,10 +250,10 @@ function loadStartWeights(model: tf.LayersModel, start: StartNetwork, log: (line
 
 export async function trainCommand(o: TrainOptions): Promise<TrainResult> {
   const { log } = o;
-  const start = await startFrom(o, await dataClasses(o.data));
+  const start = o.start ?? (await startFrom(o, await dataClasses(o.data)));
   const spec = start.spec;
   log(`network: ${describe(start.description)}`);
-  const data = await loadData(o, spec, start.labels);
+  const data = o.loaded ?? (await loadTrainingData(o, spec, start.labels));
   const classes = data.labels.length;
   const backend = await selectDevice(o.device, log);
   // Stage 1's frozen features: on the GPU too when training runs there (onnxruntime-node's WebGPU provider).
@@ -255,6 +281,7 @@ export async function trainCommand(o: TrainOptions): Promise<TrainResult> {
   } else {
     await rm(checkpoints, { recursive: true, force: true });
     loadStartWeights(model, start, log);
+    unfoldStartBatchNorm(model, start, data, spec, log);
     if (start.source && start.keptHead) {
       // Before any step, the network built from the source computes what the source computes.
       await prefetchWeights(model);
@@ -379,7 +406,7 @@ async function scoreSplit(fp32Bytes: Uint8Array, int8Bytes: Uint8Array, set: Loa
 }
 
 /** Export, quantize, evaluate, and write every output file. */
-async function finish(o: TrainOptions, model: tf.LayersModel, spec: PreprocessSpec, data: Data, history: EpochRecord[], callbacks: CallbackState, start: StartNetwork, startCheck: ReferenceCheck | null): Promise<TrainResult> {
+async function finish(o: TrainOptions, model: tf.LayersModel, spec: PreprocessSpec, data: TrainingData, history: EpochRecord[], callbacks: CallbackState, start: StartNetwork, startCheck: ReferenceCheck | null): Promise<TrainResult> {
   const { log } = o;
   await prefetchWeights(model);
   const fp32 = exportToOnnx(model);
@@ -423,6 +450,7 @@ async function finish(o: TrainOptions, model: tf.LayersModel, spec: PreprocessSp
     labels: data.labels,
     quantization: summary,
     architecture: architectureOf(start.description),
+    network: networkSummary(start.description, o.prunedFrom),
     metrics: { ...short('val', validation.summary), ...(test ? short('test', test.summary) : {}) },
     reference: { file: 'model-fp32.onnx', sha256: sha256OfBytes(fp32Bytes), bytes: fp32Bytes.byteLength },
     externalData: await writeExternalDataForm(o.out, 'model-int8.onnx', int8Bytes, { tensors: data.val.tensors.slice(0, 64), dims: [1, 3, spec.height, spec.width] }, log),

@@ -1,6 +1,6 @@
 /** @module File helpers: atomic writes (write-then-rename) and hashing. */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 /** Writes a file so readers see the old or the new content, never half of it. */
@@ -21,4 +21,14 @@ export async function readJson<T>(path: string): Promise<T | null> {
   } catch {
     return null;
   }
+}
+
+/** Moves `staging` to `out`; an existing `out` is replaced only after the new folder is complete. */
+export async function replaceFolder(staging: string, out: string) {
+  const existing = await stat(out).catch(() => null);
+  if (!existing) return rename(staging, out);
+  const old = `${staging}.old`;
+  await rename(out, old);
+  await rename(staging, out);
+  await rm(old, { recursive: true, force: true });
 }

@@ -23,6 +23,8 @@ export interface ManifestInput {
   examples?: Manifest['examples'];
   /** `resnet50` (default), `resnet101`, `resnet152`. */
   architecture?: string;
+  /** GMAC, widths and where a pruned network came from (model-folder/network.ts). */
+  network?: Manifest['network'];
 }
 
 export function buildManifest(m: ManifestInput): Manifest {
@@ -50,5 +52,6 @@ export function buildManifest(m: ManifestInput): Manifest {
     ...(m.reference ? { reference: m.reference } : {}),
     ...(m.externalData ? { externalData: m.externalData } : {}),
     ...(m.examples?.length ? { examples: m.examples } : {}),
+    ...(m.network ? { network: m.network } : {}),
   });
 }

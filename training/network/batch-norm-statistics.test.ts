@@ -39,3 +39,39 @@ describe('setBatchNormStatistics', () => {
     model.dispose();
   });
 });
+
+describe('unfolding a BN that an export folded into its convolution', () => {
+  it('keeps the inference outputs, and makes training mode compute what inference does (left folded, it does not)', async () => {
+    const { exportToOnnx } = await import('../onnx/export.js');
+    const { recognizeResNet } = await import('../sources/recognize.js');
+    const { readOnnxGraph } = await import('../sources/onnx-graph.js');
+    const { applyLayerWeights } = await import('../sources/layer-weights.js');
+    const { isFoldedBatchNorm, unfoldBatchNorm } = await import('./batch-norm-statistics.js');
+    const { buildResNet } = await import('./resnet.js');
+    const source = buildResNet50({ inputSize: 32, classes: 3, head: 'keras', seed: 5 });
+    const images = tf.randomNormal([8, 32, 32, 3], 0, 30, 'float32', 9) as tf.Tensor4D;
+    setBatchNormStatistics(source, images);
+    await Promise.all(source.weights.map((w) => w.read().data()));
+    const read = recognizeResNet(readOnnxGraph(exportToOnnx(source), 'export.onnx').graph);
+    const folded = [...read.weights].filter(([name, w]) => name.endsWith('_bn') && isFoldedBatchNorm(w.map((a) => a.data), read.description.bnEpsilon)).map(([name]) => name);
+    expect(folded).toHaveLength(53); // every trunk BN of a ResNet50
+    const rebuilt = () => {
+      const m = buildResNet({ ...read.description, inputSize: 32 });
+      applyLayerWeights(m, read.weights);
+      return m;
+    };
+    const gap = (m: tf.LayersModel) => tf.tidy(() => tf.max(tf.abs(tf.sub(m.apply(images, { training: true }) as tf.Tensor, m.predict(images) as tf.Tensor))).dataSync()[0]!);
+    const plain = rebuilt();
+    const unfolded = rebuilt();
+    const nchw = tf.unstack(images.transpose([0, 3, 1, 2])).map((t) => Float32Array.from(t.dataSync()));
+    unfoldBatchNorm(unfolded, folded, nchw, [32, 32], 3);
+    const want = (source.predict(images) as tf.Tensor).dataSync();
+    const got = (unfolded.predict(images) as tf.Tensor).dataSync();
+    // Float32 rounding of (x − m)·1 + m through 53 layers: well under the 1e-3 the import check allows.
+    expect(Math.max(...Array.from(got, (v, i) => Math.abs(v - want[i]!)))).toBeLessThan(2e-3);
+    expect(gap(unfolded)).toBeLessThan(0.05);
+    expect(gap(plain)).toBeGreaterThan(0.1);
+    [source, plain, unfolded].forEach((m) => m.dispose());
+    images.dispose();
+  });
+});

@@ -33,3 +33,55 @@ export function setBatchNormStatistics(model: tf.LayersModel, images: tf.Tensor4
     });
   }
 }
+
+/**
+ * A BatchNormalization that computes nothing, as a source that folded its BN into the convolution leaves it
+ * (sources/recognize.ts): γ 1, β 0, moving mean 0, moving variance 1 − ε.
+ */
+export function isFoldedBatchNorm(weights: ArrayLike<number>[], epsilon: number): boolean {
+  const [gamma, beta, mean, variance] = weights as [ArrayLike<number>, ArrayLike<number>, ArrayLike<number>, ArrayLike<number>];
+  const all = (a: ArrayLike<number>, ok: (v: number) => boolean) => Array.prototype.every.call(a, ok);
+  return all(gamma, (g) => g === 1) && all(beta, (b) => b === 0) && all(mean, (m) => m === 0) && all(variance, (v) => Math.abs(v + epsilon - 1) < 1e-6);
+}
+
+/**
+ * Gives folded BatchNormalization layers (`names`) back what training needs, without changing what the network
+ * computes at inference: the per-channel mean m and variance v of each one's input, measured on `images` (NHWC,
+ * in batches of `batch`), become its moving statistics, and γ = √(v + ε), β = m, so that
+ * γ·(x − m)/√(v + ε) + β = x. Left as identities, a training step would normalise each channel by its batch
+ * statistics and lose the scale and shift that folding moved into the convolution: the network would compute
+ * something else from the first step on (measured: a pruned default model fell to chance after one epoch).
+ */
+export function unfoldBatchNorm(model: tf.LayersModel, names: string[], images: Float32Array[], size: [number, number], batch = 4): void {
+  if (names.length === 0 || images.length === 0) return;
+  const layers = names.map((n) => model.getLayer(n));
+  const probe = tf.model({ inputs: model.inputs, outputs: layers.map((l) => l.input as tf.SymbolicTensor) });
+  const sums = layers.map(() => null as Float64Array | null);
+  const squares = layers.map(() => null as Float64Array | null);
+  const counts = layers.map(() => 0);
+  for (let b = 0; b < images.length; b += batch) {
+    const chunk = images.slice(b, b + batch);
+    const stats = tf.tidy(() => {
+      const x = tf.concat(chunk.map((t) => tf.tensor4d(t, [1, 3, size[0], size[1]]).transpose([0, 2, 3, 1])));
+      const outs = [probe.predict(x)].flat() as tf.Tensor[];
+      return outs.map((o) => [tf.sum(o, [0, 1, 2]).dataSync(), tf.sum(tf.square(o), [0, 1, 2]).dataSync(), o.shape[0]! * o.shape[1]! * o.shape[2]!] as const);
+    });
+    stats.forEach(([s, q, n], i) => {
+      sums[i] ??= new Float64Array(s.length);
+      squares[i] ??= new Float64Array(s.length);
+      s.forEach((v, c) => (sums[i]![c]! += v));
+      q.forEach((v, c) => (squares[i]![c]! += v));
+      counts[i]! += n;
+    });
+  }
+  layers.forEach((layer, i) => {
+    const positions = counts[i]!;
+    const epsilon = (layer as unknown as { epsilon: number }).epsilon;
+    const mean = Float32Array.from(sums[i]!, (s) => s / positions);
+    const variance = Float32Array.from(squares[i]!, (q, c) => Math.max(0, q / positions - mean[c]! ** 2));
+    const gamma = Float32Array.from(variance, (v) => Math.sqrt(v + epsilon));
+    const tensors = [gamma, mean, mean, variance].map((a) => tf.tensor1d(a));
+    layer.setWeights(tensors);
+    tf.dispose(tensors);
+  });
+}
