@@ -1,29 +1,29 @@
 /**
- * The price of a classification for each lever, in one run: the 224 px int8 ResNet50 with its bottlenecks'
- * inner channels pruned to keep 1.0 / 0.75 / 0.5 / 0.35 (training/prune: multiples of 8, the residual stream
- * untouched), and at inputs 224 / 192 / 160, with the two combined at 160. Each variant is built as `prune
- * --epochs 0` leaves it (structure only: random weights with batch-norm statistics measured on drawn images,
- * the 1000-class Keras head re-centred so answers vary; no pretrained weights offline), quantized to int8,
- * written in the split form the Worker loads, then served by workerd (wrangler dev, no debugger): warm
- * inference and CPU-ms per request (user + system of the workerd process over the requests, /proc), the
- * price on Workers Paid ($0.30/M requests + $0.02/M CPU-ms), the session's wasm heap (a fresh process, as
- * publish measures it). Accuracy is another question (bench/prune-accuracy.ts).
- * Usage: npx tsx bench/price.ts [--json bench/results/price.json] [--svg bench/results/price.svg]   (~20 min on 2 cores)
+ * The price of a classification for each lever, in one run: the 224 px int8 ResNet50 that `npm run bench` prices
+ * (model/bench/: the default model's trained weights at 224×224, Keras' v1 blocks, a 5-class head; Workers AI's
+ * 1000-class head would add 2 M of its 3.9 G multiply-accumulates), with its bottlenecks' inner channels pruned to
+ * keep 1.0 / 0.75 / 0.5 / 0.35 as `pipeline prune --epochs 0 --by l1` cuts them (multiples of 8, the residual
+ * stream untouched), and at inputs 224 / 192 / 160, the two combined at 160. Each variant is quantized to int8
+ * on drawn shapes, written in the split form the Worker loads, then served by workerd (wrangler dev, no
+ * debugger): warm inference and CPU-ms per request (user + system of the workerd process over the requests,
+ * /proc), the price on Workers Paid ($0.30/M requests + $0.02/M CPU-ms), the session's wasm heap (a fresh
+ * process, as publish measures it). Speed and price only: accuracy is bench/prune-accuracy.ts's question.
+ * Usage: npx tsx bench/price.ts [--json bench/results/price.json] [--svg bench/results/price.svg]   (~20 min on 2 cores; needs model/bench/ from `npm run model`)
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseManifest } from '../src/core/manifest.js';
 import { caffePreprocess } from '../src/core/preprocess-spec.js';
 import { preprocessImage } from '../src/core/preprocess.js';
 import { seededRandom } from '../training/data/random.js';
 import { drawShape, SHAPE_CLASSES } from '../training/data/shapes.js';
-import { toNhwc } from '../training/explain/gradcam.js';
 import { writeExternalDataForm } from '../training/model-folder/external-data.js';
 import { sha256OfBytes, writeFileAtomic, writeJsonAtomic } from '../training/model-folder/files.js';
 import { buildManifest } from '../training/model-folder/manifest.js';
 import { networkSummary } from '../training/model-folder/network.js';
-import { setBatchNormStatistics } from '../training/network/batch-norm-statistics.js';
-import { architectureOf, standardResNet, type ResNetDescription } from '../training/network/description.js';
+import { architectureOf, type ResNetDescription } from '../training/network/description.js';
 import { gmacOf } from '../training/network/macs.js';
 import { buildResNet } from '../training/network/resnet.js';
 import { exportToOnnx } from '../training/onnx/export.js';
@@ -32,9 +32,9 @@ import { quantizeStatic } from '../training/onnx/quantize.js';
 import { MAX_SESSION_HEAP_MB, measureSessionHeapMb } from '../training/onnx/worker-fit.js';
 import { l1Scores } from '../training/prune/rank.js';
 import { pruneNetwork } from '../training/prune/slice.js';
-import type { LayerWeights } from '../training/sources/layer-weights.js';
-import { applyLayerWeights } from '../training/sources/layer-weights.js';
-import { tf, useBackend } from '../training/tf/backend.js';
+import { applyLayerWeights, type LayerWeights } from '../training/sources/layer-weights.js';
+import { readSource } from '../training/sources/source.js';
+import { useBackend } from '../training/tf/backend.js';
 import { photoJpeg } from './lib/photo.js';
 import { startWorker } from './lib/worker-server.js';
 
@@ -43,7 +43,7 @@ const WORKERS_AI_USD_PER_MILLION = 2.51;
 /** Workers Paid: $0.30 per million requests + $0.02 per million CPU-ms. */
 const usdPerMillion = (cpuMs: number) => Math.round((0.3 + 0.02 * cpuMs) * 100) / 100;
 const VARIANTS: Array<{ keep: number; size: number }> = [
-  { keep: 1, size: 224 }, { keep: 0.75, size: 224 }, { keep: 0.5, size: 224 }, { keep: 0.35, size: 224 },
+  { keep: 1, size: 224 }, { keep: 0.75, size: 224 }, { keep: 0.5, size: 224 }, { keep: 0.35, size: 224 }, { keep: 0.25, size: 224 },
   { keep: 1, size: 192 }, { keep: 1, size: 160 }, { keep: 0.5, size: 160 }, { keep: 0.35, size: 160 },
 ];
 const TIER_UP = 15;
@@ -53,43 +53,30 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 const arg = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
 
 await useBackend('wasm');
-const labels = Array.from({ length: 1000 }, (_, i) => `class_${i}`);
-const weightsOf = (model: tf.LayersModel): LayerWeights =>
-  new Map(model.layers.filter((l) => l.weights.length > 0).map((l) => [l.name, l.getWeights().map((t) => ({ shape: [...t.shape], data: Float32Array.from(t.dataSync()) }))]));
+const benchDir = arg('--model-dir') ?? 'model/bench';
+const benchManifest = parseManifest(JSON.parse(readFileSync(join(benchDir, 'manifest.json'), 'utf8')));
+if (!benchManifest.reference) throw new Error(`${benchDir}: no fp32 reference to prune (run \`npm run model\`)`);
+const source = await readSource(join(benchDir, benchManifest.reference.file));
+const labels = benchManifest.labels;
 
-/** The unpruned network at `size`, as training would leave its statistics (depth.ts's recipe, one seed for all). */
-function unpruned(size: number): { description: ResNetDescription; weights: LayerWeights } {
-  const description = standardResNet({ inputSize: size, classes: 1000, head: 'keras' });
-  const model = buildResNet(description, { seed: 50 });
-  const random = seededRandom(31337);
+/** Drawn shapes preprocessed for `size` (calibration and the split form's check). */
+function drawn(size: number, n: number, seed: number) {
+  const random = seededRandom(seed);
   const spec = caffePreprocess(size, size);
-  const drawn = (n: number) => Array.from({ length: n }, (_, i) => toNhwc(preprocessImage({ width: size, height: size, channels: 4, data: drawShape(SHAPE_CLASSES[i % 5]!, size, random).rgba, orientation: 1 }, spec), size, size));
-  const batch = tf.concat(drawn(4)) as tf.Tensor4D;
-  setBatchNormStatistics(model, batch);
-  batch.dispose();
-  const weights = weightsOf(model);
-  model.dispose();
-  return { description, weights };
+  return Array.from({ length: n }, (_, i) => preprocessImage({ width: size, height: size, channels: 4, data: drawShape(SHAPE_CLASSES[i % 5]!, size, random).rgba, orientation: 1 }, spec));
 }
 
-/** Builds, re-centres the classifier (random weights answer one class everywhere otherwise), exports, quantizes, writes the folder. */
+/** Builds the network from its description and weights, exports, quantizes, writes the folder the Worker loads. */
 async function writeVariant(dir: string, d: ResNetDescription, weights: LayerWeights, keep: number) {
   const size = d.inputSize;
   const spec = caffePreprocess(size, size);
-  const random = seededRandom(4242);
-  const images = (n: number) => Array.from({ length: n }, (_, i) => preprocessImage({ width: size, height: size, channels: 4, data: drawShape(SHAPE_CLASSES[i % 5]!, size, random).rgba, orientation: 1 }, spec));
   const model = buildResNet(d, { seed: 1 });
-  applyLayerWeights(model, weights);
-  const features = tf.model({ inputs: model.inputs, outputs: model.getLayer('avg_pool').output as tf.SymbolicTensor });
-  const [kernel] = model.getLayer('predictions').getWeights();
-  const logits = tf.concat(images(8).map((p) => tf.matMul(features.predict(toNhwc(p, size, size)) as tf.Tensor2D, kernel as tf.Tensor2D)));
-  const mean = tf.mean(logits, 0);
-  const spread = tf.moments(tf.sub(logits, mean)).variance.sqrt().dataSync()[0]!;
-  model.getLayer('predictions').setWeights([tf.mul(kernel!, 3 / spread), tf.mul(mean, -3 / spread)]);
+  const report = applyLayerWeights(model, weights);
+  if (report.missing.length > 0) throw new Error(`no weights for ${report.missing.join(', ')}`);
   await Promise.all(model.weights.map((w) => w.read().data()));
   const fp32 = exportToOnnx(model);
   model.dispose();
-  const { model: int8, summary } = await quantizeStatic(fp32, images(16), [1, 3, size, size], { method: 'percentile' });
+  const { model: int8, summary } = await quantizeStatic(fp32, drawn(size, 17, 4242), [1, 3, size, size], { method: 'percentile' });
   const int8Bytes = encodeModel(int8);
   const fp32Bytes = encodeModel(fp32);
   await writeFileAtomic(join(dir, 'model-int8.onnx'), int8Bytes);
@@ -97,17 +84,22 @@ async function writeVariant(dir: string, d: ResNetDescription, weights: LayerWei
   const manifest = buildManifest({
     name: `resnet50-${size}-keep${keep}`, version: '0.0.0', file: 'model-int8.onnx', bytes: int8Bytes, sha256: sha256OfBytes(int8Bytes), preprocess: spec, labels, quantization: summary, metrics: {},
     architecture: architectureOf(d), network: networkSummary(d), reference: { file: 'model-fp32.onnx', sha256: sha256OfBytes(fp32Bytes), bytes: fp32Bytes.byteLength },
-    externalData: await writeExternalDataForm(dir, 'model-int8.onnx', int8Bytes, { tensors: images(4), dims: [1, 3, size, size] }),
+    externalData: await writeExternalDataForm(dir, 'model-int8.onnx', int8Bytes, { tensors: drawn(size, 8, 77), dims: [1, 3, size, size] }),
   });
   await writeJsonAtomic(join(dir, 'manifest.json'), manifest);
   return int8Bytes.byteLength;
 }
 
+// This host's speed against the committed `npm run bench` run's: the same file in ORT-web in Node, 1 thread
+// (bench/lib/ort-web-node.ts, as bench/run.ts measures \`ort_web_node_int8_ms\`). Prices scale with it.
+const hostReference = JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', 'bench/lib/ort-web-node.ts', join(benchDir, benchManifest.file), '--runs', '15'], { encoding: 'utf8' })) as { median_ms: number };
+const committed = JSON.parse(readFileSync('bench/results/bench.json', 'utf8')) as { ort_web_node_int8_ms?: number; usd_per_million?: number; cpu_ms_per_request?: number };
+console.log(JSON.stringify({ host_reference_ms: hostReference.median_ms, committed_bench_ms: committed.ort_web_node_int8_ms }));
+
 const rows: Record<string, number | boolean>[] = [];
-const bases = new Map<number, ReturnType<typeof unpruned>>();
-for (const { keep, size } of VARIANTS) {
-  const base = bases.get(size) ?? unpruned(size);
-  bases.set(size, base);
+// --variants N: only the first N (a quick check of the script; the committed table is all of them).
+for (const { keep, size } of VARIANTS.slice(0, Number(arg('--variants') ?? VARIANTS.length))) {
+  const base = { description: { ...source.description, inputSize: size }, weights: source.weights };
   // Structure as `prune --epochs 0 --by l1` leaves it (on random weights the criterion only decides which channels go).
   const variant = keep === 1 ? base : pruneNetwork(base.description, base.weights, l1Scores(base.description, base.weights), keep);
   const dir = mkdtempSync(join(tmpdir(), `price-${size}-${keep}-`));
@@ -168,8 +160,15 @@ const result = {
   command: 'npx tsx bench/price.ts --json bench/results/price.json --svg bench/results/price.svg',
   date: new Date().toISOString(),
   machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length },
-  network: 'Keras ResNet50 v1, 1000-class head, random weights (structure and speed only)',
+  network: `${benchManifest.name}@${benchManifest.version}: the default model's trained weights at 224×224 (Keras ResNet50 v1 blocks, ${labels.length}-class head), pruned and resized structurally (no fine-tuning: speed and price only)`,
   pricing: { usd_per_million_requests: 0.3, usd_per_million_cpu_ms: 0.02, workers_ai_usd_per_million: WORKERS_AI_USD_PER_MILLION },
+  host: {
+    ort_web_node_ms: Math.round(hostReference.median_ms * 10) / 10,
+    committed_bench_ort_web_node_ms: committed.ort_web_node_int8_ms ?? null,
+    committed_bench_cpu_ms_per_request: committed.cpu_ms_per_request ?? null,
+    committed_bench_usd_per_million: committed.usd_per_million ?? null,
+    note: 'the unpruned 224 px file in ORT-web in Node, 1 thread, on this host and in the committed bench.json run: their ratio is how much slower or faster this host is',
+  },
   tier_up_requests: TIER_UP,
   measured_requests: MEASURED,
   max_session_heap_mb: round(MAX_SESSION_HEAP_MB),

@@ -378,6 +378,59 @@ ${rows.join('\n')}
 `;
 }
 
+/** The price of each lever (bench/price.ts's committed run), or nothing before one exists. */
+function priceSection(): string {
+  const file = 'bench/results/price.json';
+  if (!statSync(file, { throwIfNoEntry: false })) return '';
+  const d = JSON.parse(readFileSync(file, 'utf8')) as { command: string; date: string; machine: { cpu: string; cores: number }; network: string; note?: string; pricing: { workers_ai_usd_per_million: number }; host?: { ort_web_node_ms: number; committed_bench_ort_web_node_ms: number | null; committed_bench_usd_per_million: number | null }; max_session_heap_mb: number; tier_up_requests: number; measured_requests: number; rows: Array<Record<string, number | boolean>> };
+  const rows = d.rows.map((r) => `| ${r.input} px | ${r.keep} | ${r.gmac} | ${r.int8_mb} | ${r.workerd_infer_p50_ms} | ${r.cpu_ms_per_request} | **$${Number(r.usd_per_million).toFixed(2)}** | ${r.below_workers_ai ? 'yes' : 'no'} | ${r.wasm_heap_mb} |`);
+  return `
+## The price of each lever (\`${d.command}\`, ${d.date}, ${d.machine.cpu}, ${d.machine.cores} cores)
+
+${d.network}. Each variant's bottlenecks are cut as \`pipeline prune --epochs 0\` cuts them (inner widths × keep, in
+multiples of 8; the residual stream untouched), quantized to int8 and served by workerd (wrangler dev, no debugger):
+${d.tier_up_requests} requests to tier up, then ${d.measured_requests} measured. CPU per request: user + system of the workerd process (an upper
+bound of billed CPU); $ per million on Workers Paid = 0.30 + 0.02 × CPU-ms; Workers AI's resnet-50:
+$${d.pricing.workers_ai_usd_per_million}.${d.note ? ` ${d.note}` : ''} Plot: bench/results/price.svg. Accuracy of pruning: next section.
+${d.host?.committed_bench_ort_web_node_ms ? `
+Hosts differ: this run's host ran the unpruned file in ORT-web in Node (1 thread) in ${d.host.ort_web_node_ms} ms, the host of the
+committed \`npm run bench\` run (above: $${d.host.committed_bench_usd_per_million} per million for the same file) in ${d.host.committed_bench_ort_web_node_ms} ms, ${(d.host.ort_web_node_ms / d.host.committed_bench_ort_web_node_ms).toFixed(2)}×. Compare variants
+within this table; each variant's price on the faster host is about its price here ÷ that ratio (the $0.30 per request aside).
+` : ''}
+
+| input | keep | GMAC | int8 MB | workerd inference p50 (ms) | CPU-ms / request | $ / million | below Workers AI | wasm heap (MB) |
+|---|---|---|---|---|---|---|---|---|
+${rows.join('\n')}
+`;
+}
+
+/** Pruning's cost in accuracy on the default model (bench/prune-accuracy.ts's committed run), or nothing before one exists. */
+function pruneAccuracySection(): string {
+  const file = 'bench/results/prune-accuracy.json';
+  if (!statSync(file, { throwIfNoEntry: false })) return '';
+  const d = JSON.parse(readFileSync(file, 'utf8')) as { command: string; date: string; machine: { cpu: string; cores: number }; model: string; rows: Array<Record<string, unknown>>; criteria_without_fine_tuning: Array<Record<string, number | string>> };
+  const pct = (x: unknown) => (typeof x === 'number' ? `${(x * 100).toFixed(1)} %` : '—');
+  const rows = d.rows.map((r) => `| ${r.keep} | ${r.gmac ?? '0.081'} | ${r.fine_tune_epochs ? `${r.fine_tune_epochs} epochs, ${r.prune_minutes} min` : '—'} | ${pct(r.http_top1_shapes)} | ${pct(r.http_top1_svg)} | **${pct(r.http_top1_all)}** | ${r.workerd_infer_p50_ms} |`);
+  const criteria = d.criteria_without_fine_tuning.map((c) => `| ${c.keep} | ${c.by} | ${pct(c.test_top1_int8)} |`);
+  return `
+## What pruning costs in accuracy (\`${d.command}\`, ${d.date}, ${d.machine.cpu}, ${d.machine.cores} cores)
+
+The default model (${d.model}) pruned by \`pipeline prune --by taylor\` and fine-tuned with \`train\`'s loop on its own
+build's training split (epochs chosen on its validation split); each model served by workerd and asked over HTTP about
+the build's two test sets (our renderer, librsvg), drawn after every choice: int8 as the Worker computes it.
+
+| keep | GMAC | fine-tuning (this machine) | top-1, shapes test set | top-1, librsvg test set | top-1, both | workerd inference p50 (ms) |
+|---|---|---|---|---|---|---|
+${rows.join('\n')}
+
+Before any fine-tuning (\`--epochs 0\`), on the shapes test set:
+
+| keep | criterion | top-1 int8 |
+|---|---|---|
+${criteria.join('\n')}
+`;
+}
+
 /** The workerd-vs-Node experiment (bench/engine-gap.ts's committed run), or nothing before one exists. */
 function engineGapSection(): string {
   const file = 'bench/results/engine-gap.json';
@@ -449,5 +502,5 @@ ${rows.join('\n')}
 - \`decode_12mp_ms\`: a 4000×3000 JPEG → input tensor through the shared core, in Node: decoded at 1/8 scale in the
   DCT domain (src/core/image/jpeg-dc.ts, since 224 px needs no more), then the one-pass area resize.
 - \`bundle_*\`: \`wrangler deploy --dry-run\` output without source maps (gzip -9 per file).
-${engineGapSection()}${depthSection()}${importAgreementSection()}`;
+${engineGapSection()}${depthSection()}${importAgreementSection()}${priceSection()}${pruneAccuracySection()}`;
 }

@@ -18,7 +18,7 @@ import { pruneCache, useCacheFolder } from './cache.js';
 import { drawTestSets, drawTrainingData, loadSplit, shapesToDraw } from './data.js';
 import { describeEstimate, estimateBuild, type BuildEstimate } from './estimate.js';
 import { quantizeAndScore, writeBenchModel, writeModelFolder } from './outputs.js';
-import { FAST_RECIPE, forThisMachine, FULL_RECIPE, modelOptionsOf, TEST_SET_SEEDS } from './recipe.js';
+import { FAST_RECIPE, forThisMachine, FULL_RECIPE, modelOptionsOf, TEST_SET_SEEDS, type DefaultModelRecipe } from './recipe.js';
 import { machineInfo, type BuildReport, type TrainingRecord } from './report.js';
 import { trainAndExport } from './train.js';
 
@@ -68,11 +68,17 @@ async function stampIsCurrent(out: string, key: string): Promise<boolean> {
 const CACHE_ROOT = join('.cache', 'default-model');
 const CACHE_KEEP = 4;
 
+/** The build's cache folder name under .cache/default-model/: its drawn data (shapes/, test-sets/) and trained fp32 model. */
+export const buildCacheKey = (recipe: DefaultModelRecipe, bench: boolean) => sha256OfBytes(new TextEncoder().encode(JSON.stringify({ recipe, BUILD_REVISION, bench }))).slice(0, 16);
+
+/** Where the full build (`npm run model`) on this machine keeps its drawn data. */
+export const defaultModelCache = () => join(CACHE_ROOT, buildCacheKey(forThisMachine(FULL_RECIPE), true));
+
 export async function buildDefaultModel(options: BuildOptions): Promise<void> {
   // The recipe's 32 images per step, shared by as many data-parallel workers as this machine allows (2 × 16 on
   // a 2-core machine, the recipe as tuned; 8 × 4 on 16 cores): the same worker count gives the same bytes.
   const recipe = forThisMachine(options.fast ? FAST_RECIPE : FULL_RECIPE);
-  const cacheKey = sha256OfBytes(new TextEncoder().encode(JSON.stringify({ recipe, BUILD_REVISION, bench: options.bench }))).slice(0, 16);
+  const cacheKey = buildCacheKey(recipe, options.bench);
   const key = sha256OfBytes(new TextEncoder().encode(JSON.stringify({ cacheKey, OUTPUT_REVISION })));
   const { out, log } = options;
   if (!options.force && (await stampIsCurrent(out, key))) {

@@ -10,7 +10,7 @@ import { bnGammaScores, l1Scores, prunableConvolutions, PruneInputError, taylorS
 import { bestChannels, keptChannels, pruneNetwork, sliceKernel } from './slice.js';
 
 beforeAll(async () => {
-  await useBackend('cpu');
+  await useBackend('wasm'); // the CPU path training takes (tfjs' plain-JS backend is ~10× slower on convolutions)
 });
 
 const weightsOf = (model: tf.LayersModel): LayerWeights =>
