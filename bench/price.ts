@@ -52,6 +52,11 @@ const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 const arg = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
 
+// --svg-from FILE --svg OUT: the plot again from a committed run (no measuring).
+if (arg('--svg-from')) {
+  await writeFileAtomic(arg('--svg')!, plot((JSON.parse(readFileSync(arg('--svg-from')!, 'utf8')) as { rows: Record<string, number | boolean>[] }).rows));
+  process.exit(0);
+}
 await useBackend('wasm');
 const benchDir = arg('--model-dir') ?? 'model/bench';
 const benchManifest = parseManifest(JSON.parse(readFileSync(join(benchDir, 'manifest.json'), 'utf8')));
@@ -147,7 +152,8 @@ function plot(points: typeof rows): string {
   const line = (usd: number, label: string, colour: string) => `<line x1="${x(0)}" x2="${x(maxX)}" y1="${y(usd)}" y2="${y(usd)}" stroke="${colour}" stroke-dasharray="6 4"/><text x="${x(maxX) - 4}" y="${y(usd) - 6}" text-anchor="end" font-size="12" fill="${colour}">${label}</text>`;
   const ticksX = Array.from({ length: maxX + 1 }, (_, i) => `<text x="${x(i)}" y="${h - bottom + 18}" text-anchor="middle" font-size="12">${i}</text>`).join('');
   const ticksY = Array.from({ length: maxY + 1 }, (_, i) => `<text x="${left - 8}" y="${y(i) + 4}" text-anchor="end" font-size="12">$${i}</text>`).join('');
-  const dots = points.map((p) => `<circle cx="${x(p.gmac as number)}" cy="${y(p.usd_per_million as number)}" r="4" fill="#1f5fbf"/><text x="${x(p.gmac as number) + 6}" y="${y(p.usd_per_million as number) - 6}" font-size="11">${p.input} px, keep ${p.keep}</text>`).join('');
+  const label = (p: (typeof points)[number]) => (x(p.gmac as number) > w * 0.75 ? { dx: -6, anchor: 'end' } : { dx: 6, anchor: 'start' });
+  const dots = points.map((p) => `<circle cx="${x(p.gmac as number)}" cy="${y(p.usd_per_million as number)}" r="4" fill="#1f5fbf"/><text x="${x(p.gmac as number) + label(p).dx}" y="${y(p.usd_per_million as number) - 6}" text-anchor="${label(p).anchor}" font-size="11">${p.input} px, keep ${p.keep}</text>`).join('');
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" font-family="sans-serif"><rect width="100%" height="100%" fill="white"/>
 <line x1="${left}" y1="${h - bottom}" x2="${w - right}" y2="${h - bottom}" stroke="black"/><line x1="${left}" y1="${top}" x2="${left}" y2="${h - bottom}" stroke="black"/>${ticksX}${ticksY}
 <text x="${(w + left) / 2}" y="${h - 12}" text-anchor="middle" font-size="13">GMAC per image (int8 ResNet50, bottleneck widths pruned)</text>
