@@ -84,6 +84,7 @@ try {
     for (const by of ['l1', 'taylor'] as const) {
       const out = join(work, `criterion-${by}-${keep}`);
       const r = await pruneCommand(options(out, keep, by, 0));
+      rows[0]!.gmac ??= r.pruning.from.gmac; // the unpruned network's, counted by prune where its manifest predates the field
       criteria.push({ keep, by, gmac: r.pruning.gmac, test_top1_int8: round(r.pruning.after.top1_int8), test_top1_fp32: round(r.pruning.after.top1_fp32) });
       console.log(JSON.stringify(criteria.at(-1)));
       rmSync(out, { recursive: true, force: true });
@@ -104,7 +105,7 @@ try {
     date: new Date().toISOString(),
     machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length },
     model: `${manifest.name}@${manifest.version} (${manifest.sha256.slice(0, 12)}…)`,
-    splits: 'fine-tuned on the build\'s train split, epochs chosen on its validation split; scored on its two test sets (seeds 20261202 our renderer, 20261203 librsvg), drawn after every choice',
+    splits: 'fine-tuned on the build\'s train split, the best epoch by its validation split\'s loss; scored on its two test sets (seeds 20261202 our renderer, 20261203 librsvg), drawn after every choice',
     served: 'each model in workerd (wrangler dev), every test image POSTed to /predict: int8 through the Worker\'s decode, preprocessing and engine',
     rows,
     criteria_without_fine_tuning: criteria,

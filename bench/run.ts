@@ -410,14 +410,15 @@ function pruneAccuracySection(): string {
   if (!statSync(file, { throwIfNoEntry: false })) return '';
   const d = JSON.parse(readFileSync(file, 'utf8')) as { command: string; date: string; machine: { cpu: string; cores: number }; model: string; rows: Array<Record<string, unknown>>; criteria_without_fine_tuning: Array<Record<string, number | string>> };
   const pct = (x: unknown) => (typeof x === 'number' ? `${(x * 100).toFixed(1)} %` : '—');
-  const rows = d.rows.map((r) => `| ${r.keep} | ${r.gmac ?? '0.081'} | ${r.fine_tune_epochs ? `${r.fine_tune_epochs} epochs, ${r.prune_minutes} min` : '—'} | ${pct(r.http_top1_shapes)} | ${pct(r.http_top1_svg)} | **${pct(r.http_top1_all)}** | ${r.workerd_infer_p50_ms} |`);
+  const rows = d.rows.map((r) => `| ${r.keep} | ${r.gmac ?? '—'} | ${r.fine_tune_epochs ? `${r.fine_tune_epochs} epochs, ${r.prune_minutes} min` : '—'} | ${pct(r.http_top1_shapes)} | ${pct(r.http_top1_svg)} | **${pct(r.http_top1_all)}** | ${r.workerd_infer_p50_ms} |`);
   const criteria = d.criteria_without_fine_tuning.map((c) => `| ${c.keep} | ${c.by} | ${pct(c.test_top1_int8)} |`);
   return `
 ## What pruning costs in accuracy (\`${d.command}\`, ${d.date}, ${d.machine.cpu}, ${d.machine.cores} cores)
 
 The default model (${d.model}) pruned by \`pipeline prune --by taylor\` and fine-tuned with \`train\`'s loop on its own
-build's training split (epochs chosen on its validation split); each model served by workerd and asked over HTTP about
-the build's two test sets (our renderer, librsvg), drawn after every choice: int8 as the Worker computes it.
+build's training split (the best epoch by validation loss); each model served by workerd and asked over HTTP about
+the build's two test sets (our renderer, librsvg), drawn after every choice: int8 as the Worker computes it. The
+fine-tuning minutes are wall time on a host other runs shared (bench/price.ts, a CI run).
 
 | keep | GMAC | fine-tuning (this machine) | top-1, shapes test set | top-1, librsvg test set | top-1, both | workerd inference p50 (ms) |
 |---|---|---|---|---|---|---|

@@ -111,3 +111,28 @@ describe('README import figures', () => {
     expect(flat.includes('the same weights as a Hugging Face folder give the same answers')).toBe(d.hf_and_onnx_same_answers === 1);
   });
 });
+
+describe("README's price of each lever (bench/results/price.json, bench/results/prune-accuracy.json)", () => {
+  const price = json('bench/results/price.json') as { host: { ort_web_node_ms: number; committed_bench_ort_web_node_ms: number }; rows: Array<{ keep: number; input: number; gmac: number; cpu_ms_per_request: number; usd_per_million: number }> };
+  const accuracy = json('bench/results/prune-accuracy.json') as { rows: Array<{ keep: number; http_top1_all: number; prune_minutes?: number }> };
+  const percent = (x: number) => `${(x * 100).toFixed(1)} %`;
+  const row = (input: number, keep: number) => section.split('\n').find((l) => l.startsWith(`| ${input} px, keep ${keep} |`));
+
+  it('has a row per variant of the run, with its GMAC, CPU-ms and price as the file has them', () => {
+    for (const r of price.rows) {
+      const line = row(r.input, r.keep);
+      expect(line, `${r.input} px, keep ${r.keep}`).toBeDefined();
+      for (const v of [String(r.gmac), String(r.cpu_ms_per_request), `$${r.usd_per_million.toFixed(2)}`]) expect(line, `${r.input} px, keep ${r.keep}: ${v}`).toContain(v);
+    }
+    expect(section).toContain(`${price.host.ort_web_node_ms} against ${price.host.committed_bench_ort_web_node_ms} ms`);
+  });
+
+  it('quotes the served top-1 of each pruned default model beside its keep at 224 px', () => {
+    for (const r of accuracy.rows) expect(row(224, r.keep), `keep ${r.keep}`).toContain(percent(r.http_top1_all));
+  });
+
+  it('would notice a price that is not the file’s (the check can fail)', () => {
+    expect(row(224, 0.123)).toBeUndefined();
+    expect(section).not.toContain('$123.45');
+  });
+});
