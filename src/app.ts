@@ -7,6 +7,7 @@ import type { AppEnv } from './http/types.js';
 import { debug } from './routes/debug.js';
 import { examples } from './routes/examples.js';
 import { health } from './routes/health.js';
+import { jobs } from './routes/jobs.js';
 import { models } from './routes/models.js';
 import { predict } from './routes/predict.js';
 import { v2 } from './routes/v2.js';
@@ -27,6 +28,7 @@ app
   .route('/', examples)
   .route('/', v2)
   .route('/', workersAi)
+  .route('/', jobs)
   .route('/', debug);
 
 app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', { type: 'http', scheme: 'bearer', description: 'Only when the API_KEY secret is set' });

@@ -33,6 +33,19 @@ export const ConfigSchema = z.object({
   DEBUG_ROUTES: z.enum(['0', '1']).default('0'),
   /** Origins allowed to call the API from a browser: "" (default: no CORS headers), "*", or a comma list. */
   CORS_ORIGINS: z.string().default(''),
+  /**
+   * Keys per queue message of a batch job. A consumer classifies a message's images one after another, so with
+   * max_batch_size = 5 a consumer call handles up to 100 images: ~15 s of CPU at 224 px, under the 30 s limit.
+   */
+  BATCH_CHUNK_KEYS: z.coerce.number().int().min(1).max(100).default(20),
+  /**
+   * Seconds a running job may go without any chunk finishing before its pending chunks are sent again (their
+   * messages were lost: a local queue lives in memory and does not survive a restart of `wrangler dev`; a real
+   * one drops what outlives its retention). A chunk sent twice is classified twice but counted and stored once.
+   */
+  BATCH_STALL_SECONDS: z.coerce.number().positive().default(300),
+  /** The dead-letter queue's name (wrangler.toml): its messages are chunks that failed every retry. */
+  BATCH_DEAD_LETTER_QUEUE: z.string().default('edge-resnet-batch-dlq'),
   /** Secret (`wrangler secret put API_KEY`): when set, inference routes need `Authorization: Bearer <key>`. */
   API_KEY: z.string().optional(),
 });

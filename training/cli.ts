@@ -7,6 +7,8 @@ import { caffePreprocess } from '../src/core/preprocess-spec.js';
 import { ImportInputError, importCommand } from './commands/import.js';
 import { explainCommand } from './commands/explain.js';
 import { publishModel } from './commands/publish.js';
+import { BatchInputError, batchCommand } from './commands/batch.js';
+import { JobApiError } from './batch/client.js';
 import { ModelTooLargeError } from './onnx/worker-fit.js';
 import { rankCommand } from './commands/rank.js';
 import { UNCERTAINTY_MEASURES } from './active/uncertainty.js';
@@ -306,6 +308,33 @@ program
       if (!(e instanceof ModelTooLargeError)) throw e;
       log(`publish: ${e.code}: ${e.message}`);
       process.exitCode = 2;
+    }
+  });
+
+program
+  .command('batch')
+  .description('classify a folder (uploaded to the IMAGES bucket) or a prefix already there as a batch job on the running Worker; writes the results as JSONL')
+  .option('--images <dir>', 'folder to upload (every file; keys: the prefix + its path in the folder)')
+  .option('--prefix <p>', 'key prefix in the IMAGES bucket (default with --images: "<folder name>/"); alone: classify what is already there')
+  .option('--url <url>', 'the Worker (npm start, or the deployed one)', 'http://127.0.0.1:8787')
+  .option('--remote', 'upload to the real R2 bucket (wrangler must be logged in); give --url of the deployed Worker', false)
+  .option('--persist-to <dir>', "wrangler dev's local state folder, for local uploads", '.wrangler/state')
+  .option('--top <n>', 'ranked labels per image', positiveInt, 5)
+  .requiredOption('--out <file>', 'results file (JSONL, one line per key)')
+  .option('--api-key <key>', 'when the Worker has an API_KEY (default: $EDGE_RESNET_API_KEY)')
+  .action(async (o: { images?: string; prefix?: string; url: string; remote: boolean; persistTo: string; top: number; out: string; apiKey?: string }) => {
+    try {
+      const apiKey = o.apiKey ?? process.env.EDGE_RESNET_API_KEY;
+      const summary = await batchCommand({ ...o, ...(apiKey ? { apiKey } : {}), log });
+      process.stdout.write(`${JSON.stringify(summary)}\n`);
+      if (summary.state !== 'done') process.exitCode = 1;
+    } catch (e) {
+      if (e instanceof BatchInputError || (e instanceof JobApiError && e.status >= 400 && e.status < 500)) {
+        log(`batch: ${e.message}`);
+        process.exitCode = 2;
+        return;
+      }
+      throw e;
     }
   });
 

@@ -30,15 +30,17 @@ export interface PublishOptions {
  */
 export const OFFLINE_WRANGLER_ENV = { WRANGLER_SEND_METRICS: 'false', NO_UPDATE_NOTIFIER: '1', WRANGLER_HIDE_BANNER: 'true', CLOUDFLARE_CF_FETCH_ENABLED: 'false' };
 
-export async function bucketFromWranglerToml(path = 'wrangler.toml'): Promise<string> {
+/** The bucket name wrangler.toml gives an R2 binding (MODELS by default). */
+export async function bucketFromWranglerToml(path = 'wrangler.toml', binding = 'MODELS'): Promise<string> {
   const toml = await readFile(path, 'utf8');
-  const block = toml.split('[[r2_buckets]]').slice(1).find((b) => /binding\s*=\s*"MODELS"/.test(b));
+  const block = toml.split('[[r2_buckets]]').slice(1).find((b) => new RegExp(`binding\\s*=\\s*"${binding}"`).test(b));
   const name = block?.match(/bucket_name\s*=\s*"([^"]+)"/)?.[1];
-  if (!name) throw new Error('wrangler.toml has no [[r2_buckets]] entry with binding = "MODELS"');
+  if (!name) throw new Error(`wrangler.toml has no [[r2_buckets]] entry with binding = "${binding}"`);
   return name;
 }
 
-function wrangler(args: string[], log: (s: string) => void): Promise<void> {
+/** Runs a wrangler command offline-quiet; rejects with its last lines of output when it fails. */
+export function wrangler(args: string[], log: (s: string) => void): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const child = spawn(process.execPath, [join('node_modules', 'wrangler', 'bin', 'wrangler.js'), ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...OFFLINE_WRANGLER_ENV } });
     let output = '';

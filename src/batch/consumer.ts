@@ -1,0 +1,72 @@
+/**
+ * @module The queue consumer: each message is a chunk of a job's keys. It classifies them one by one, writes the
+ * chunk's result part to R2 (the same key on every delivery), then tells the job's Durable Object, which counts
+ * the chunk once. A model or storage fault retries the message with a growing delay; after the last retry it
+ * lands in the dead-letter queue, whose messages this handler turns into error lines so that every key still
+ * gets exactly one line.
+ */
+import { readConfig } from '../config.js';
+import { modelFor } from '../http/model.js';
+import { classifyObject } from './classify-object.js';
+import { parseJobId, partKey } from './job-id.js';
+import type { ChunkMessage, ResultLine } from './types.js';
+
+/** Seconds before the n-th retry (attempts counts from 1): 10, 20, 40 … at most 5 minutes. */
+export const retryDelaySeconds = (attempts: number) => Math.min(300, 10 * 2 ** Math.max(0, attempts - 1));
+
+/** The message's chunk, or null for a body this consumer cannot use (acknowledged and logged, never retried). */
+export function parseChunkMessage(body: unknown): ChunkMessage | null {
+  const m = body as Partial<ChunkMessage> | null;
+  if (!m || typeof m.job !== 'string' || !parseJobId(m.job) || typeof m.chunk !== 'string' || typeof m.top !== 'number' || !Array.isArray(m.objects)) return null;
+  const objectsOk = m.objects.every((o) => o && typeof o.key === 'string' && typeof o.etag === 'string' && typeof o.size === 'number');
+  return objectsOk ? (m as ChunkMessage) : null;
+}
+
+const jobObject = (env: Env, jobId: string) => {
+  const ref = parseJobId(jobId)!;
+  return { stub: env.BATCH_JOBS.get(env.BATCH_JOBS.idFromString(ref.objectId)), run: ref.run };
+};
+
+async function writePart(env: Env, chunk: ChunkMessage, lines: ResultLine[], modelSha: string): Promise<void> {
+  await env.RESULTS.put(partKey(chunk.job, chunk.chunk), lines.map((l) => JSON.stringify(l)).join('\n') + '\n', { httpMetadata: { contentType: 'application/x-ndjson' } });
+  const { stub, run } = jobObject(env, chunk.job);
+  await stub.finishChunk(run, chunk.chunk, lines, modelSha);
+}
+
+/** Classifies one chunk and stores its part; throws on a fault worth a retry. */
+export async function classifyChunk(chunk: ChunkMessage, env: Env, ctx: ExecutionContext): Promise<void> {
+  const { stub, run } = jobObject(env, chunk.job);
+  if ((await stub.beginChunk(run, chunk.chunk)) === 'skip') return;
+  const config = readConfig(env);
+  const model = await modelFor(env, (work) => ctx.waitUntil(work));
+  const lines: ResultLine[] = [];
+  for (const object of chunk.objects) lines.push(await classifyObject(env.IMAGES, object, model, config, chunk.top));
+  await writePart(env, chunk, lines, model.manifest.sha256);
+}
+
+/** A chunk that failed every retry: each of its keys gets an error line, and the job goes on. */
+export async function failChunk(chunk: ChunkMessage, env: Env, attempts: number): Promise<void> {
+  const message = `classification failed ${attempts} times (the model or storage was unavailable); a rerun of the job classifies this key again`;
+  const lines: ResultLine[] = chunk.objects.map((o) => ({ key: o.key, etag: o.etag, error: { code: 'chunk_failed', message }, status: 503 }));
+  await writePart(env, chunk, lines, '');
+}
+
+export async function handleQueue(batch: MessageBatch<unknown>, env: Env, ctx: ExecutionContext): Promise<void> {
+  const deadLetters = batch.queue === readConfig(env).BATCH_DEAD_LETTER_QUEUE;
+  for (const message of batch.messages) {
+    const chunk = parseChunkMessage(message.body);
+    if (!chunk) {
+      console.error(`queue ${batch.queue}: message ${message.id} is not a chunk of a batch job; dropped`);
+      message.ack();
+      continue;
+    }
+    try {
+      if (deadLetters) await failChunk(chunk, env, message.attempts);
+      else await classifyChunk(chunk, env, ctx);
+      message.ack();
+    } catch (err) {
+      console.error(`queue ${batch.queue}: chunk ${chunk.chunk} of job ${chunk.job} (attempt ${message.attempts}) failed:`, err);
+      message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
+    }
+  }
+}
