@@ -72,6 +72,8 @@ export interface StartOptions {
   clientConfig?: string;
   /** Seed the model even if publish's fit check would refuse it (to measure such a model). */
   noFitCheck?: boolean;
+  /** wrangler's state folder (local R2, Durable Objects), kept when the Worker stops: a restart finds it as it was. Default: a temp folder removed on stop. */
+  persistTo?: string;
 }
 
 /**
@@ -90,7 +92,8 @@ export async function startWorker(modelDir: string, vars: string[] = [], options
 
 async function startWorkerOnce(modelDir: string, vars: string[], options: StartOptions): Promise<RunningWorker> {
   const [port, inspectorPort] = [await freePort(), await freePort()];
-  const state = await mkdtemp(join(tmpdir(), 'edge-resnet-bench-'));
+  const state = options.persistTo ?? (await mkdtemp(join(tmpdir(), 'edge-resnet-bench-')));
+  const removeState = () => (options.persistTo ? Promise.resolve() : rm(state, { recursive: true, force: true }));
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts', '--port', String(port), '--model-dir', modelDir, '--persist-to', state, '--inspector-port', String(inspectorPort), '--var', 'DEBUG_ROUTES=1', ...vars.flatMap((v) => ['--var', v]), ...(options.clientConfig ? ['--client-config', options.clientConfig] : []), ...(options.noFitCheck ? ['--no-fit-check'] : [])], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let output = '';
   child.stdout!.on('data', (d) => (output += d));
@@ -105,7 +108,7 @@ async function startWorkerOnce(modelDir: string, vars: string[], options: StartO
   while (!(await fetch(`${base}/healthz`).then((r) => r.ok, () => false))) {
     if (Date.now() > deadline || child.exitCode !== null || output.includes('Address already in use')) {
       killGroup();
-      await rm(state, { recursive: true, force: true });
+      await removeState();
       throw new Error(`worker did not start:\n${output.slice(-2000)}`);
     }
     await new Promise((r) => setTimeout(r, 300));
@@ -162,7 +165,7 @@ async function startWorkerOnce(modelDir: string, vars: string[], options: StartO
       if (child.pid) process.kill(-child.pid, 'SIGINT');
       await new Promise((r) => setTimeout(r, 800));
       killGroup();
-      await rm(state, { recursive: true, force: true });
+      await removeState();
     },
   };
 }
