@@ -74,6 +74,8 @@ export interface StartOptions {
   noFitCheck?: boolean;
   /** wrangler's state folder (local R2, Durable Objects), kept when the Worker stops: a restart finds it as it was. Default: a temp folder removed on stop. */
   persistTo?: string;
+  /** Port on 127.0.0.1 (default: a free one): a restart on the same port is the same URL to a client. */
+  port?: number;
 }
 
 /**
@@ -91,7 +93,7 @@ export async function startWorker(modelDir: string, vars: string[] = [], options
 }
 
 async function startWorkerOnce(modelDir: string, vars: string[], options: StartOptions): Promise<RunningWorker> {
-  const [port, inspectorPort] = [await freePort(), await freePort()];
+  const [port, inspectorPort] = [options.port ?? (await freePort()), await freePort()];
   const state = options.persistTo ?? (await mkdtemp(join(tmpdir(), 'edge-resnet-bench-')));
   const removeState = () => (options.persistTo ? Promise.resolve() : rm(state, { recursive: true, force: true }));
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts', '--port', String(port), '--model-dir', modelDir, '--persist-to', state, '--inspector-port', String(inspectorPort), '--var', 'DEBUG_ROUTES=1', ...vars.flatMap((v) => ['--var', v]), ...(options.clientConfig ? ['--client-config', options.clientConfig] : []), ...(options.noFitCheck ? ['--no-fit-check'] : [])], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });

@@ -44,10 +44,34 @@ export const startJob = (c: JobClient, prefix: string, top: number) => call<{ id
 export const jobStatus = (c: JobClient, id: string) => call<JobStatus>(c, 'GET', `/v1/jobs/${id}`);
 export const cancelJob = (c: JobClient, id: string) => call<JobStatus>(c, 'DELETE', `/v1/jobs/${id}`);
 
-/** Polls until the job is done, failed or cancelled; `onStatus` sees every reading (the progress display). */
-export async function followJob(c: JobClient, id: string, onStatus: (s: JobStatus) => void, pollMs = 1000): Promise<JobStatus> {
+export interface FollowOptions {
+  pollMs?: number;
+  /** How long the Worker may be unreachable (a restarted `npm start`, a network blip) before following gives up. */
+  unreachableSeconds?: number;
+  log?: (line: string) => void;
+}
+
+/**
+ * Polls until the job is done, failed or cancelled; `onStatus` sees every reading (the progress display). The job
+ * goes on without us, so a Worker that stops answering for a while is waited for, not given up on.
+ */
+export async function followJob(c: JobClient, id: string, onStatus: (s: JobStatus) => void, o: FollowOptions = {}): Promise<JobStatus> {
+  const pollMs = o.pollMs ?? 1000;
+  let lostSince: number | null = null;
   for (;;) {
-    const status = await jobStatus(c, id);
+    let status: JobStatus;
+    try {
+      status = await jobStatus(c, id);
+      lostSince = null;
+    } catch (err) {
+      if (err instanceof JobApiError) throw err; // an answer, not an outage
+      const now = Date.now();
+      if (lostSince === null) o.log?.(`${c.base} does not answer (${err instanceof Error ? err.message : String(err)}); the job goes on there, retrying for up to ${o.unreachableSeconds ?? 120} s`);
+      lostSince ??= now;
+      if (now - lostSince > (o.unreachableSeconds ?? 120) * 1000) throw err;
+      await new Promise((r) => setTimeout(r, pollMs));
+      continue;
+    }
     onStatus(status);
     if ((FINAL_STATES as readonly string[]).includes(status.state)) return status;
     await new Promise((r) => setTimeout(r, pollMs));

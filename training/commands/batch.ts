@@ -50,7 +50,7 @@ export async function batchCommand(o: BatchOptions): Promise<BatchSummary> {
   const job = await startJob(client, prefix, o.top);
   o.log(`${job.created ? 'started' : 'following the job already running on'} ${JSON.stringify(prefix)}: ${job.status_url}`);
   const progress = jobProgress(o.stream ?? process.stderr, o.log);
-  const final = await followJob(client, job.id, progress.update, o.pollMs ?? 1000).finally(progress.stop);
+  const final = await followJob(client, job.id, progress.update, { pollMs: o.pollMs ?? 1000, log: o.log }).finally(progress.stop);
   await downloadResults(client, job.id, o.out);
   const { counts } = final;
   o.log(`${final.state}: ${counts.done} answered, ${counts.failed} with an error line (${counts.reused} reused from an earlier run) → ${o.out}`);
