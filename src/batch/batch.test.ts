@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { parseChunkMessage, retryDelaySeconds } from './message.js';
 import { chunkId, formatJobId, parseJobId, reusedChunkId } from './job-id.js';
 import { planPage } from './plan.js';
+import { linesByKey, reusable } from './reuse.js';
 import { sendGroups } from './send.js';
 import type { ChunkMessage, ListedObject } from './types.js';
 
@@ -66,5 +67,36 @@ describe('retries, ids, messages', () => {
     const good: ChunkMessage = { job: JOB, chunk: 'p000000-c0000', top: 5, objects: objects(2) };
     expect(parseChunkMessage(good)).toEqual(good);
     for (const bad of [null, 'x', { ...good, job: 'nope' }, { ...good, top: '5' }, { ...good, objects: [{ key: 'a' }] }, { ...good, objects: 'a' }]) expect(parseChunkMessage(bad)).toBeNull();
+  });
+});
+
+describe('reusable', () => {
+  const object = { key: 'a/1.jpg', etag: 'e1', size: 10 };
+  const label = { key: 'a/1.jpg', etag: 'e1', class: 0, label: 'cat', confidence: 0.9, top: [], model: { name: 'm', version: '1', sha256: 'S' } };
+  const error = (code: string) => ({ key: 'a/1.jpg', etag: 'e1', error: { code, message: '' }, status: 422 });
+
+  it('takes an answer for the same key, etag and model', () => {
+    expect(reusable(label, object, 'S', 'S')).toBe(true);
+    expect(reusable(label, object, 'S', 'older')).toBe(true); // the line names its own model
+  });
+
+  it('classifies again when the content or the model changed, or there is no answer', () => {
+    expect(reusable(label, { ...object, etag: 'e2' }, 'S', 'S')).toBe(false);
+    expect(reusable(label, object, 'T', 'T')).toBe(false);
+    expect(reusable({ ...label, key: 'a/2.jpg' }, object, 'S', 'S')).toBe(false);
+    expect(reusable(undefined, object, 'S', 'S')).toBe(false);
+  });
+
+  it("keeps an image's own error under the same model, never a failure around it", () => {
+    expect(reusable(error('corrupt_image'), object, 'S', 'S')).toBe(true);
+    expect(reusable(error('corrupt_image'), object, 'S', 'older')).toBe(false);
+    expect(reusable(error('chunk_failed'), object, 'S', 'S')).toBe(false);
+    expect(reusable(error('object_missing'), object, 'S', 'S')).toBe(false);
+  });
+
+  it('reads a part (JSONL) by key, the last line of a key winning', () => {
+    const map = linesByKey(`${JSON.stringify(label)}\n${JSON.stringify(error('corrupt_image'))}\n\n`);
+    expect([...map.keys()]).toEqual(['a/1.jpg']);
+    expect(map.get('a/1.jpg')).toEqual(error('corrupt_image'));
   });
 });

@@ -10,17 +10,18 @@ import { modelFor } from '../http/model.js';
 import { classifyObject } from './classify-object.js';
 import { parseJobId, partKey } from './job-id.js';
 import { parseChunkMessage, retryDelaySeconds } from './message.js';
-import type { ChunkMessage, ResultLine } from './types.js';
+import { isErrorLine, type ChunkMessage, type ResultLine } from './types.js';
 
 const jobObject = (env: Env, jobId: string) => {
   const ref = parseJobId(jobId)!;
   return { stub: env.BATCH_JOBS.get(env.BATCH_JOBS.idFromString(ref.objectId)), run: ref.run };
 };
 
-async function writePart(env: Env, chunk: ChunkMessage, lines: ResultLine[], modelSha: string): Promise<void> {
+async function writePart(env: Env, chunk: ChunkMessage, lines: ResultLine[]): Promise<void> {
   await env.RESULTS.put(partKey(chunk.job, chunk.chunk), lines.map((l) => JSON.stringify(l)).join('\n') + '\n', { httpMetadata: { contentType: 'application/x-ndjson' } });
+  const failed = lines.filter(isErrorLine).length;
   const { stub, run } = jobObject(env, chunk.job);
-  await stub.finishChunk(run, chunk.chunk, lines, modelSha);
+  await stub.finishChunk(run, chunk.chunk, lines.length - failed, failed);
 }
 
 /** Classifies one chunk and stores its part; throws on a fault worth a retry. */
@@ -31,14 +32,14 @@ export async function classifyChunk(chunk: ChunkMessage, env: Env, ctx: Executio
   const model = await modelFor(env, (work) => ctx.waitUntil(work));
   const lines: ResultLine[] = [];
   for (const object of chunk.objects) lines.push(await classifyObject(env.IMAGES, object, model, config, chunk.top));
-  await writePart(env, chunk, lines, model.manifest.sha256);
+  await writePart(env, chunk, lines);
 }
 
 /** A chunk that failed every retry: each of its keys gets an error line, and the job goes on. */
 export async function failChunk(chunk: ChunkMessage, env: Env, attempts: number): Promise<void> {
   const message = `classification failed ${attempts} times (the model or storage was unavailable); a rerun of the job classifies this key again`;
   const lines: ResultLine[] = chunk.objects.map((o) => ({ key: o.key, etag: o.etag, error: { code: 'chunk_failed', message }, status: 503 }));
-  await writePart(env, chunk, lines, '');
+  await writePart(env, chunk, lines);
 }
 
 export async function handleQueue(batch: MessageBatch<unknown>, env: Env, ctx: ExecutionContext): Promise<void> {

@@ -1,8 +1,12 @@
 /**
  * @module The Durable Object that owns the batch jobs over one prefix (and one `top`): each job is a run of it.
  * It keeps each run's progress in its SQLite storage, lists the prefix one R2 page per alarm and sends the pages'
- * chunks to the queue, and counts each chunk once however often it is delivered. Its ledger — the last answer
- * for each key, with the etag and model that gave it — lets a rerun reuse what has not changed.
+ * chunks to the queue, and counts each chunk once however often it is delivered. A rerun reads the previous
+ * run's result parts for the key range of each page it lists and keeps the answers whose etag and model still
+ * hold, so only what changed is classified again.
+ *
+ * Storage is billed per row written, so the bookkeeping is per chunk and per page, never per key: about three
+ * rows per chunk of BATCH_CHUNK_KEYS images (its insert, its completion, the run's counters).
  *
  * Why a Durable Object and alarms rather than a Workflow: a job's state is counters that every chunk updates
  * (hundreds of writes a second at full scale, one object serialising them), and listing is one short step per
@@ -12,8 +16,9 @@ import { DurableObject } from 'cloudflare:workers';
 import { readConfig } from '../config.js';
 import { formatJobId, partKey, resultsPrefix, reusedChunkId } from './job-id.js';
 import { planPage } from './plan.js';
+import { linesByKey, reusable } from './reuse.js';
 import { sendChunks } from './send.js';
-import { ACTIVE_STATES, isErrorLine, TRANSIENT_LINE_CODES, type ChunkMessage, type JobState, type JobStatus, type ResultLine } from './types.js';
+import { ACTIVE_STATES, type ChunkMessage, type JobState, type JobStatus, type ListedObject, type ResultLine } from './types.js';
 
 /** One R2 list call: the most keys R2 returns per page. */
 const PAGE_KEYS = 1000;
@@ -26,6 +31,8 @@ interface RunRow extends Record<string, SqlStorageValue> {
   prefix: string;
   top: number;
   model_sha: string;
+  /** The earlier run whose answers this one may reuse (null: none). */
+  reuse_from: number | null;
   cursor: string | null;
   pages: number;
   listing_done: number;
@@ -35,6 +42,7 @@ interface RunRow extends Record<string, SqlStorageValue> {
   reused: number;
   pending_chunks: number;
   parts: number;
+  rows_written: number;
   created_at: number;
   finished_at: number | null;
   last_progress_at: number;
@@ -46,6 +54,8 @@ export type BeginAnswer = 'classify' | 'skip';
 
 export class BatchJobs extends DurableObject<Env> {
   private readonly sql: SqlStorage;
+  /** Rows written since the run's counters were last updated (added to them in the same transaction). */
+  private written = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -53,15 +63,18 @@ export class BatchJobs extends DurableObject<Env> {
     this.sql.exec(`
       CREATE TABLE IF NOT EXISTS runs (
         run INTEGER PRIMARY KEY, state TEXT NOT NULL, prefix TEXT NOT NULL, top INTEGER NOT NULL, model_sha TEXT NOT NULL,
-        cursor TEXT, pages INTEGER NOT NULL DEFAULT 0, listing_done INTEGER NOT NULL DEFAULT 0,
+        reuse_from INTEGER, cursor TEXT, pages INTEGER NOT NULL DEFAULT 0, listing_done INTEGER NOT NULL DEFAULT 0,
         listed INTEGER NOT NULL DEFAULT 0, done INTEGER NOT NULL DEFAULT 0, failed INTEGER NOT NULL DEFAULT 0,
         reused INTEGER NOT NULL DEFAULT 0, pending_chunks INTEGER NOT NULL DEFAULT 0, parts INTEGER NOT NULL DEFAULT 0,
-        created_at INTEGER NOT NULL, finished_at INTEGER, last_progress_at INTEGER NOT NULL,
-        listing_failures INTEGER NOT NULL DEFAULT 0, error TEXT);
+        rows_written INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL, finished_at INTEGER,
+        last_progress_at INTEGER NOT NULL, listing_failures INTEGER NOT NULL DEFAULT 0, error TEXT);
       CREATE TABLE IF NOT EXISTS chunks (
-        run INTEGER NOT NULL, chunk TEXT NOT NULL, keys INTEGER NOT NULL, message TEXT,
-        state TEXT NOT NULL, PRIMARY KEY (run, chunk));
-      CREATE TABLE IF NOT EXISTS ledger (key TEXT PRIMARY KEY, etag TEXT NOT NULL, model_sha TEXT NOT NULL, line TEXT NOT NULL);
+        run INTEGER NOT NULL, chunk TEXT NOT NULL, keys INTEGER NOT NULL, message TEXT, state TEXT NOT NULL,
+        PRIMARY KEY (run, chunk)) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS pages (
+        run INTEGER NOT NULL, page INTEGER NOT NULL, first_key TEXT NOT NULL, last_key TEXT NOT NULL,
+        PRIMARY KEY (run, page)) WITHOUT ROWID;
+      CREATE INDEX IF NOT EXISTS pages_by_last_key ON pages (run, last_key);
     `);
   }
 
@@ -69,8 +82,24 @@ export class BatchJobs extends DurableObject<Env> {
     return this.ctx.id.toString();
   }
 
+  /** A write whose rows count toward the run's `rows_written`. */
+  private write(query: string, ...bindings: unknown[]): void {
+    this.written += this.sql.exec(query, ...bindings).rowsWritten;
+  }
+
+  /** Updates the run's row, adding the rows written since the last such update (and this one). */
+  private updateRun(run: number, assignments: string, ...bindings: unknown[]): void {
+    const rows = this.written + 1;
+    this.written = 0;
+    this.sql.exec(`UPDATE runs SET ${assignments}, rows_written = rows_written + ? WHERE run = ?`, ...bindings, rows, run);
+  }
+
   private row(run: number): RunRow | null {
     return this.sql.exec<RunRow>('SELECT * FROM runs WHERE run = ?', run).toArray()[0] ?? null;
+  }
+
+  private chunkState(run: number, chunk: string): string | undefined {
+    return this.sql.exec<{ state: string }>('SELECT state FROM chunks WHERE run = ? AND chunk = ?', run, chunk).toArray()[0]?.state;
   }
 
   private activeRun(): RunRow | null {
@@ -83,10 +112,22 @@ export class BatchJobs extends DurableObject<Env> {
     if (active) return { id: formatJobId(this.id, active.run), created: false };
     const now = Date.now();
     const last = this.sql.exec<{ run: number | null }>('SELECT MAX(run) AS run FROM runs').one().run ?? 0;
-    const run = last + 1;
-    this.sql.exec('INSERT INTO runs (run, state, prefix, top, model_sha, created_at, last_progress_at) VALUES (?, ?, ?, ?, ?, ?, ?)', run, 'listing', prefix, top, modelSha, now, now);
+    // The latest run that wrote answers: it holds (in its parts) the answers of every run before it that it reused.
+    const earlier = this.sql.exec<{ run: number }>(`SELECT run FROM runs WHERE parts > 0 ORDER BY run DESC LIMIT 1`).toArray()[0]?.run ?? null;
+    this.written = 0;
+    this.sql.exec(
+      'INSERT INTO runs (run, state, prefix, top, model_sha, reuse_from, created_at, last_progress_at, rows_written) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1)',
+      last + 1,
+      'listing',
+      prefix,
+      top,
+      modelSha,
+      earlier,
+      now,
+      now,
+    );
     await this.ctx.storage.setAlarm(now);
-    return { id: formatJobId(this.id, run), created: true };
+    return { id: formatJobId(this.id, last + 1), created: true };
   }
 
   /** The run's status, or null when there is no such run. Also re-arms a lost alarm (a restarted local runtime). */
@@ -101,41 +142,23 @@ export class BatchJobs extends DurableObject<Env> {
   cancel(run: number): JobState | null {
     const row = this.row(run);
     if (!row) return null;
-    if (ACTIVE_STATES.includes(row.state)) this.sql.exec(`UPDATE runs SET state = 'cancelled', finished_at = ? WHERE run = ?`, Date.now(), run);
+    if (ACTIVE_STATES.includes(row.state)) this.updateRun(run, `state = 'cancelled', finished_at = ?`, Date.now());
     return this.row(run)!.state;
   }
 
   /** Whether a delivered chunk still needs classifying: not when it is counted already or its run stopped. */
   beginChunk(run: number, chunk: string): BeginAnswer {
     const row = this.row(run);
-    const state = this.sql.exec<{ state: string }>('SELECT state FROM chunks WHERE run = ? AND chunk = ?', run, chunk).toArray()[0]?.state;
-    return row && ACTIVE_STATES.includes(row.state) && state === 'pending' ? 'classify' : 'skip';
+    return row && ACTIVE_STATES.includes(row.state) && this.chunkState(run, chunk) === 'pending' ? 'classify' : 'skip';
   }
 
-  /**
-   * Counts a chunk whose part is written: once, however many times it is delivered. Lines that are the image's
-   * own answer (a label or an error of the image) go into the ledger for reruns; lines of a failed delivery do not.
-   */
-  finishChunk(run: number, chunk: string, lines: ResultLine[], modelSha: string): void {
-    const row = this.row(run);
-    const state = this.sql.exec<{ state: string }>('SELECT state FROM chunks WHERE run = ? AND chunk = ?', run, chunk).toArray()[0]?.state;
-    if (!row || state !== 'pending') return;
-    const failed = lines.filter(isErrorLine).length;
+  /** Counts a chunk whose part is written: once, however many times it is delivered. */
+  finishChunk(run: number, chunk: string, answered: number, failed: number): void {
+    if (!this.row(run) || this.chunkState(run, chunk) !== 'pending') return;
     const now = Date.now();
     this.ctx.storage.transactionSync(() => {
-      this.sql.exec(`UPDATE chunks SET state = 'done', message = NULL WHERE run = ? AND chunk = ?`, run, chunk);
-      this.sql.exec(
-        'UPDATE runs SET done = done + ?, failed = failed + ?, pending_chunks = pending_chunks - 1, parts = parts + 1, last_progress_at = ? WHERE run = ?',
-        lines.length - failed,
-        failed,
-        now,
-        run,
-      );
-      for (const line of lines) {
-        if (isErrorLine(line) && TRANSIENT_LINE_CODES.has(line.error.code)) continue;
-        const sha = isErrorLine(line) ? modelSha : line.model.sha256;
-        this.sql.exec('INSERT OR REPLACE INTO ledger (key, etag, model_sha, line) VALUES (?, ?, ?, ?)', line.key, line.etag, sha, JSON.stringify(line));
-      }
+      this.write(`UPDATE chunks SET state = 'done', message = NULL WHERE run = ? AND chunk = ?`, run, chunk);
+      this.updateRun(run, 'done = done + ?, failed = failed + ?, pending_chunks = pending_chunks - 1, parts = parts + 1, last_progress_at = ?', answered, failed, now);
       this.finishIfComplete(run, now);
     });
   }
@@ -157,16 +180,15 @@ export class BatchJobs extends DurableObject<Env> {
     if (!row.listing_done) {
       try {
         await this.listPage(row, config.BATCH_CHUNK_KEYS);
-        this.sql.exec('UPDATE runs SET listing_failures = 0 WHERE run = ?', row.run);
       } catch (err) {
         const failures = row.listing_failures + 1;
         const message = `listing ${JSON.stringify(row.prefix)} failed: ${err instanceof Error ? err.message : String(err)}`;
         console.error(message);
         if (failures >= MAX_LISTING_FAILURES) {
-          this.sql.exec(`UPDATE runs SET state = 'failed', error = ?, finished_at = ?, listing_failures = ? WHERE run = ?`, message, now, failures, row.run);
+          this.updateRun(row.run, `state = 'failed', error = ?, finished_at = ?, listing_failures = ?`, message, now, failures);
           return;
         }
-        this.sql.exec('UPDATE runs SET listing_failures = ? WHERE run = ?', failures, row.run);
+        this.updateRun(row.run, 'listing_failures = ?', failures);
         await this.ctx.storage.setAlarm(now + 1000 * 2 ** (failures - 1));
         return;
       }
@@ -181,63 +203,98 @@ export class BatchJobs extends DurableObject<Env> {
         .map((r) => JSON.parse(r.message) as ChunkMessage);
       console.warn(`job ${formatJobId(this.id, row.run)}: no chunk finished for ${config.BATCH_STALL_SECONDS} s; sending its ${lost.length} pending chunks again`);
       await sendChunks(this.env.BATCH_QUEUE, lost);
-      this.sql.exec('UPDATE runs SET last_progress_at = ? WHERE run = ?', now, row.run);
+      this.updateRun(row.run, 'last_progress_at = ?', now);
     }
     await this.ctx.storage.setAlarm(now + stallCheckMs(config.BATCH_STALL_SECONDS));
   }
 
   /**
-   * Lists one page, records its chunks (and writes the part of the lines it reuses), sends them, then moves the
+   * The earlier run's answers for keys in [first, last]: the parts of its pages that overlap the range (pages of
+   * one run never overlap, and come in key order, so the first few by last key are the ones).
+   */
+  private async earlierLines(earlier: number, first: string, last: string): Promise<Map<string, ResultLine>> {
+    const lines = new Map<string, ResultLine>();
+    const pages = this.sql
+      .exec<{ page: number; first_key: string }>('SELECT page, first_key FROM pages WHERE run = ? AND last_key >= ? ORDER BY last_key LIMIT 8', earlier, first)
+      .toArray()
+      .filter((p) => p.first_key <= last);
+    const jobId = formatJobId(this.id, earlier);
+    for (const { page } of pages) {
+      const name = `p${String(page).padStart(6, '0')}-`;
+      const chunks = this.sql.exec<{ chunk: string }>(`SELECT chunk FROM chunks WHERE run = ? AND chunk >= ? AND chunk < ? AND state = 'done'`, earlier, name, `${name}~`).toArray();
+      for (const { chunk } of chunks) {
+        const part = await this.env.RESULTS.get(partKey(jobId, chunk));
+        if (part) linesByKey(await part.text(), lines); // a part deleted since: its keys are classified again
+      }
+    }
+    return lines;
+  }
+
+  /**
+   * Lists one page, records its chunks (and writes the part of the answers it reuses), sends them, then moves the
    * cursor. A step that fails after sending is listed again: the same chunk ids, already recorded, so nothing is
    * counted twice (a chunk sent twice is classified twice and stored once).
    */
   private async listPage(row: RunRow, chunkKeys: number): Promise<void> {
     const jobId = formatJobId(this.id, row.run);
     const listing = await this.env.IMAGES.list({ prefix: row.prefix, limit: PAGE_KEYS, ...(row.cursor ? { cursor: row.cursor } : {}) });
-    const objects = listing.objects.map((o) => ({ key: o.key, etag: o.etag, size: o.size }));
+    const objects: ListedObject[] = listing.objects.map((o) => ({ key: o.key, etag: o.etag, size: o.size }));
     const page = row.pages;
-    const plan = planPage(jobId, page, row.top, objects, chunkKeys, (o) =>
-      this.sql.exec<{ line: string }>('SELECT line FROM ledger WHERE key = ? AND etag = ? AND model_sha = ?', o.key, o.etag, row.model_sha).toArray()[0]?.line ?? null,
-    );
+    let plan = planPage(jobId, page, row.top, objects, chunkKeys, () => null);
+    if (row.reuse_from !== null && objects.length > 0) {
+      const earlier = await this.earlierLines(row.reuse_from, objects[0]!.key, objects[objects.length - 1]!.key);
+      const earlierModel = this.row(row.reuse_from)?.model_sha ?? '';
+      plan = planPage(jobId, page, row.top, objects, chunkKeys, (o) => {
+        const line = earlier.get(o.key);
+        return reusable(line, o, row.model_sha, earlierModel) ? JSON.stringify(line) : null;
+      });
+    }
     const reusedChunk = reusedChunkId(page);
-    if (plan.reused.length > 0) await this.env.RESULTS.put(partKey(jobId, reusedChunk), plan.reused.join('\n') + '\n');
+    if (plan.reused.length > 0) await this.env.RESULTS.put(partKey(jobId, reusedChunk), plan.reused.join('\n') + '\n', { httpMetadata: { contentType: 'application/x-ndjson' } });
     const next = listing.truncated ? listing.cursor : null;
     const now = Date.now();
-    const newMessages = this.ctx.storage.transactionSync(() => {
-      const fresh: ChunkMessage[] = [];
+    const fresh = this.ctx.storage.transactionSync(() => {
+      const unsent: ChunkMessage[] = [];
       for (const message of plan.messages) {
-        const known = this.sql.exec('SELECT 1 FROM chunks WHERE run = ? AND chunk = ?', row.run, message.chunk).toArray().length > 0;
-        if (known) continue;
-        this.sql.exec(`INSERT INTO chunks (run, chunk, keys, message, state) VALUES (?, ?, ?, ?, 'pending')`, row.run, message.chunk, message.objects.length, JSON.stringify(message));
-        fresh.push(message);
+        if (this.chunkState(row.run, message.chunk) !== undefined) continue; // recorded by an earlier try of this step
+        this.write(`INSERT INTO chunks (run, chunk, keys, message, state) VALUES (?, ?, ?, ?, 'pending')`, row.run, message.chunk, message.objects.length, JSON.stringify(message));
+        unsent.push(message);
       }
-      if (plan.reused.length > 0 && this.sql.exec('SELECT 1 FROM chunks WHERE run = ? AND chunk = ?', row.run, reusedChunk).toArray().length === 0) {
-        this.sql.exec(`INSERT INTO chunks (run, chunk, keys, message, state) VALUES (?, ?, ?, NULL, 'done')`, row.run, reusedChunk, plan.reused.length);
-        const failed = plan.reused.filter((l) => 'error' in (JSON.parse(l) as object)).length;
-        this.sql.exec('UPDATE runs SET done = done + ?, failed = failed + ?, reused = reused + ?, parts = parts + 1 WHERE run = ?', plan.reused.length - failed, failed, plan.reused.length, row.run);
+      if (objects.length > 0 && this.sql.exec('SELECT 1 FROM pages WHERE run = ? AND page = ?', row.run, page).toArray().length === 0) {
+        this.write('INSERT INTO pages (run, page, first_key, last_key) VALUES (?, ?, ?, ?)', row.run, page, objects[0]!.key, objects[objects.length - 1]!.key);
+        const failedReused = plan.reused.filter((l) => 'error' in (JSON.parse(l) as object)).length;
+        if (plan.reused.length > 0) this.write(`INSERT INTO chunks (run, chunk, keys, message, state) VALUES (?, ?, ?, NULL, 'done')`, row.run, reusedChunk, plan.reused.length);
+        this.updateRun(
+          row.run,
+          'listed = listed + ?, pending_chunks = pending_chunks + ?, done = done + ?, failed = failed + ?, reused = reused + ?, parts = parts + ?',
+          objects.length,
+          plan.messages.length,
+          plan.reused.length - failedReused,
+          failedReused,
+          plan.reused.length,
+          plan.reused.length > 0 ? 1 : 0,
+        );
       }
-      const pending = this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM chunks WHERE run = ? AND state = 'pending'`, row.run).one().n;
-      const keys = this.sql.exec<{ n: number | null }>('SELECT SUM(keys) AS n FROM chunks WHERE run = ?', row.run).one().n ?? 0;
-      this.sql.exec('UPDATE runs SET listed = ?, pending_chunks = ? WHERE run = ?', keys, pending, row.run);
-      return fresh;
+      return unsent;
     });
-    await sendChunks(this.env.BATCH_QUEUE, newMessages);
+    await sendChunks(this.env.BATCH_QUEUE, fresh);
     this.ctx.storage.transactionSync(() => {
-      this.sql.exec(
-        `UPDATE runs SET cursor = ?, pages = pages + 1, listing_done = ?, last_progress_at = ?,
-           state = CASE WHEN state = 'listing' AND ? = 1 THEN 'running' ELSE state END WHERE run = ?`,
-        next,
-        next === null ? 1 : 0,
-        now,
-        next === null ? 1 : 0,
+      const listingDone = next === null ? 1 : 0;
+      this.updateRun(
         row.run,
+        `cursor = ?, pages = pages + 1, listing_done = ?, last_progress_at = ?, listing_failures = 0,
+         state = CASE WHEN state = 'listing' AND ? = 1 THEN 'running' ELSE state END`,
+        next,
+        listingDone,
+        now,
+        listingDone,
       );
       this.finishIfComplete(row.run, now);
     });
   }
 
   private finishIfComplete(run: number, now: number): void {
-    this.sql.exec(`UPDATE runs SET state = 'done', finished_at = ? WHERE run = ? AND state IN ('listing', 'running') AND listing_done = 1 AND pending_chunks = 0`, now, run);
+    this.write(`UPDATE runs SET state = 'done', finished_at = ? WHERE run = ? AND state IN ('listing', 'running') AND listing_done = 1 AND pending_chunks = 0`, now, run);
   }
 }
 
@@ -245,6 +302,7 @@ export class BatchJobs extends DurableObject<Env> {
 const stallCheckMs = (stallSeconds: number) => Math.max(1000, (stallSeconds * 1000) / 2);
 
 function describeRun(row: RunRow, id: string, baseUrl: string): JobStatus {
+  const active = ACTIVE_STATES.includes(row.state);
   const end = row.finished_at ?? Date.now();
   const classified = row.done + row.failed - row.reused;
   const seconds = (end - row.created_at) / 1000;
@@ -258,10 +316,11 @@ function describeRun(row: RunRow, id: string, baseUrl: string): JobStatus {
     model_sha256: row.model_sha,
     counts: { listed: row.listed, done: row.done, failed: row.failed, reused: row.reused },
     images_per_second: rate === null ? null : Math.round(rate * 100) / 100,
-    eta_seconds: ACTIVE_STATES.includes(row.state) && row.listing_done && rate !== null ? Math.round(remaining / rate) : ACTIVE_STATES.includes(row.state) ? null : 0,
+    eta_seconds: !active ? 0 : row.listing_done && rate !== null ? Math.round(remaining / rate) : null,
     created_at: new Date(row.created_at).toISOString(),
     finished_at: row.finished_at === null ? null : new Date(row.finished_at).toISOString(),
     error: row.error,
     results: { url: `${baseUrl}/v1/jobs/${id}/results`, bucket_binding: 'RESULTS', prefix: resultsPrefix(id), parts: row.parts },
+    storage_rows_written: row.rows_written,
   };
 }

@@ -35,7 +35,7 @@ export type ResultLine = { key: string; etag: string } & (
 export const isErrorLine = (line: ResultLine): line is Extract<ResultLine, { error: unknown }> => 'error' in line;
 
 /** Error codes of lines that are not the image's fault: a rerun classifies those keys again instead of reusing them. */
-export const TRANSIENT_LINE_CODES: ReadonlySet<string> = new Set(['chunk_failed', 'object_missing', 'object_changed']);
+export const TRANSIENT_LINE_CODES: ReadonlySet<string> = new Set(['chunk_failed', 'object_missing']);
 
 export interface JobCounts {
   /** Keys the listing found so far. */
@@ -64,4 +64,6 @@ export interface JobStatus {
   /** Why a failed job failed. */
   error: string | null;
   results: { url: string; bucket_binding: 'RESULTS'; prefix: string; parts: number };
+  /** Rows the job's bookkeeping wrote in its Durable Object's SQLite storage (billed per row written). */
+  storage_rows_written: number;
 }

@@ -49,7 +49,9 @@ export const JobStatusSchema = z
       prefix: z.string().openapi({ description: 'Where the result parts are in the RESULTS bucket (one .jsonl per chunk)' }),
       parts: z.number().int(),
     }),
+    storage_rows_written: z.number().int().openapi({ description: "Rows the job's bookkeeping wrote in its Durable Object's SQLite storage (billed per row written): about three per chunk of keys, never one per key" }),
   })
+  .strict()
   .openapi('JobStatus');
 
 /** One line of GET /v1/jobs/{id}/results (documentation: the stream is JSONL, one of these per line). */

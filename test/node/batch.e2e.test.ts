@@ -102,6 +102,13 @@ describe('pipeline batch over a restarted dev server', () => {
     expect(new Set(lines.map((l) => l.key))).toEqual(new Set(expectedCode.keys()));
   });
 
+  it("keeps its bookkeeping per chunk, not per key (Durable Object storage is billed per row written)", async () => {
+    const status = (await (await fetch(`${worker!.base}/v1/jobs/${summary.job}`)).json()) as JobStatus;
+    // 51 chunks of 10 keys: about three rows each (insert, completion, counters), whatever the restart re-sent.
+    expect(status.storage_rows_written).toBeGreaterThan(51);
+    expect(status.storage_rows_written).toBeLessThan(lines.length / 2);
+  });
+
   it('gives each bad file its code and each image a label', () => {
     for (const line of lines) {
       const code = expectedCode.get(line.key);

@@ -150,6 +150,10 @@ describe('a whole job, through the queue', () => {
       if (line.key === GOOD[0]) expect(line.etag).not.toBe(lines.find((l) => l.key === line.key)!.etag);
       else expect(line).toEqual(lines.find((l) => l.key === line.key));
     }
+    // A third run reuses everything: the second's parts hold what it reused as well as what it classified.
+    const third = await finished(((await (await post({ prefix: 'job/', top: 3 })).json()) as { id: string }).id);
+    expect(third.counts).toEqual({ ...final.counts, reused: final.counts.listed });
+    expect(new Set((await resultLines(third.id)).map((l) => JSON.stringify(l)))).toEqual(new Set(again.map((l) => JSON.stringify(l))));
   });
 
   it('a re-delivered chunk that is already counted is acknowledged and changes nothing', async () => {
