@@ -15,6 +15,7 @@ import { freePort, startWorker, type RunningWorker } from '../../bench/lib/worke
 import { seededRandom } from '../../training/data/random.js';
 import { drawShape, SHAPE_CLASSES } from '../../training/data/shapes.js';
 import { batchCommand, type BatchSummary } from '../../training/commands/batch.js';
+import { keysUrlsWouldChange } from '../../training/batch/upload.js';
 
 const GOOD = 480;
 /** Each bad kind, how many, and the code its line must carry. MAX_BODY_BYTES is 300 KB on this server. */
@@ -43,7 +44,9 @@ beforeAll(async () => {
     const raw = sharp(shape.rgba, { raw: { width: shape.width, height: shape.height, channels: 4 } });
     const dir = join(images, `shelf-${i % 4}`);
     await mkdir(dir, { recursive: true });
-    const name = `${String(i).padStart(3, '0')}.${i % 3 === 0 ? 'png' : 'jpg'}`;
+    // A few names a URL would change ("#", "?", "%", spaces, non-ASCII): the key must still be the file's path.
+    const odd = ['café #1', '100% sure?', 'a  b', 'x..y'][i] ?? '';
+    const name = `${odd}${String(i).padStart(3, '0')}.${i % 3 === 0 ? 'png' : 'jpg'}`;
     await writeFile(join(dir, name), i % 3 === 0 ? await raw.png().toBuffer() : await raw.jpeg({ quality: 85 }).toBuffer());
     expectedCode.set(`catalogue/shelf-${i % 4}/${name}`, null);
   }
@@ -128,6 +131,11 @@ describe('pipeline batch over a restarted dev server', () => {
 });
 
 describe('pipeline batch on the command line', () => {
+  it('names the files whose keys a remote upload would change (wrangler puts keys in a URL unescaped)', () => {
+    const objects = ['a/ok-1.jpg', 'a/café.jpg', 'a/x#1.jpg', 'a/100%.jpg', 'a/what?.jpg', 'a/sp ace.jpg', 'a/../b.jpg'].map((key) => ({ key, file: key }));
+    expect(keysUrlsWouldChange(objects).map((o) => o.key)).toEqual(['a/café.jpg', 'a/x#1.jpg', 'a/100%.jpg', 'a/what?.jpg', 'a/sp ace.jpg', 'a/../b.jpg']);
+  });
+
   it.each([
     [['--out', 'x.jsonl'], '--images DIR'],
     [['--images', '/nonexistent-folder', '--out', 'x.jsonl'], '/nonexistent-folder'],

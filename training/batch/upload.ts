@@ -1,11 +1,13 @@
 /**
- * @module A local folder → objects in the IMAGES bucket under a prefix, with wrangler's bulk upload (local R2 of
- * `npm start`, or the real bucket with `remote`). Every regular file goes up, whatever it holds: a file that is
- * not an image gets its error line in the job's results, as the job's contract says.
+ * @module A local folder → objects in the IMAGES bucket under a prefix: into the local R2 of `npm start` through
+ * Miniflare (the library wrangler dev runs on, on the same state folder), or into the real bucket with wrangler's
+ * bulk upload. Every regular file goes up, whatever it holds: a file that is not an image gets its error line in
+ * the job's results, as the job's contract says.
  */
-import { readdir, rm, writeFile, mkdtemp } from 'node:fs/promises';
+import { readFile, readdir, rm, writeFile, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
+import { Miniflare } from 'miniflare';
 import { bucketFromWranglerToml, wrangler } from '../commands/publish.js';
 
 export interface FolderObject {
@@ -30,17 +32,42 @@ export interface UploadOptions {
   log: (line: string) => void;
 }
 
-/** Uploads the objects with `wrangler r2 bulk put` (20 at a time). */
+/** Files whose key wrangler's remote upload would change: it puts the key in a URL path unescaped ("#", "?", "%", spaces…). */
+export const keysUrlsWouldChange = (objects: FolderObject[]) => objects.filter((o) => o.key.includes('%') || new URL(`http://x/${o.key}`).pathname.slice(1) !== o.key);
+
+/** Uploads the objects: locally through Miniflare, any key as it is; remotely with `wrangler r2 bulk put` (20 at a time). */
 export async function uploadObjects(objects: FolderObject[], o: UploadOptions): Promise<void> {
   const bucket = await bucketFromWranglerToml('wrangler.toml', 'IMAGES');
+  if (!o.remote) return uploadLocal(objects, bucket, o);
   const work = await mkdtemp(join(tmpdir(), 'edge-resnet-upload-'));
   try {
     const list = join(work, 'objects.json');
     await writeFile(list, JSON.stringify(objects));
-    const where = o.remote ? ['--remote', '--force'] : ['--local', ...(o.persistTo ? ['--persist-to', o.persistTo] : [])];
-    o.log(`uploading ${objects.length} files to ${o.remote ? 'R2' : 'local R2'} bucket ${bucket}`);
-    await wrangler(['r2', 'bulk', 'put', bucket, '--filename', list, ...where], o.log);
+    o.log(`uploading ${objects.length} files to R2 bucket ${bucket}`);
+    await wrangler(['r2', 'bulk', 'put', bucket, '--filename', list, '--remote', '--force'], o.log);
   } finally {
     await rm(work, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Local R2 as wrangler dev keeps it (`<persist-to>/v3`), written through Miniflare's own R2 binding: wrangler's
+ * local bulk upload puts keys in a URL unescaped, which drops what follows a "#" and rewrites spaces and non-ASCII.
+ */
+async function uploadLocal(objects: FolderObject[], bucket: string, o: UploadOptions): Promise<void> {
+  o.log(`uploading ${objects.length} files to local R2 bucket ${bucket}`);
+  const mf = new Miniflare({ modules: true, script: 'export default { fetch: () => new Response(null, { status: 404 }) }', defaultPersistRoot: join(o.persistTo ?? '.wrangler/state', 'v3'), r2Buckets: { BUCKET: bucket } });
+  try {
+    const r2 = await mf.getR2Bucket('BUCKET');
+    let next = 0;
+    const uploader = async () => {
+      while (next < objects.length) {
+        const { key, file } = objects[next++]!;
+        await r2.put(key, new Uint8Array(await readFile(file)));
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, uploader));
+  } finally {
+    await mf.dispose();
   }
 }

@@ -7,7 +7,7 @@ import { basename, resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import type { JobStatus } from '../../src/batch/types.js';
 import { downloadResults, followJob, startJob, type JobClient } from '../batch/client.js';
-import { folderObjects, uploadObjects } from '../batch/upload.js';
+import { folderObjects, keysUrlsWouldChange, uploadObjects } from '../batch/upload.js';
 
 export interface BatchOptions {
   images?: string;
@@ -44,6 +44,10 @@ export async function batchCommand(o: BatchOptions): Promise<BatchSummary> {
     prefix = o.prefix ?? `${basename(resolve(o.images))}/`;
     const objects = await folderObjects(o.images, prefix);
     if (objects.length === 0) throw new BatchInputError(`--images ${o.images}: the folder holds no files`);
+    const unsafe = o.remote ? keysUrlsWouldChange(objects) : [];
+    if (unsafe.length > 0) {
+      throw new BatchInputError(`${unsafe.length} file name(s) would change on the way to R2 with --remote (wrangler sends keys in a URL unescaped), e.g. ${unsafe.slice(0, 3).map((u) => u.file).join(', ')}: rename them`);
+    }
     await uploadObjects(objects, { remote: o.remote, ...(o.persistTo ? { persistTo: o.persistTo } : {}), log: o.log });
   }
   const client: JobClient = { base: o.url.replace(/\/$/, ''), ...(o.apiKey ? { apiKey: o.apiKey } : {}) };
