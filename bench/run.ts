@@ -432,6 +432,58 @@ ${criteria.join('\n')}
 `;
 }
 
+/** A batch job's throughput and price per image (bench/batch.ts's committed run), or nothing before one exists. */
+function batchSection(): string {
+  const file = 'bench/results/batch.json';
+  if (!statSync(file, { throwIfNoEntry: false })) return '';
+  const d = JSON.parse(readFileSync(file, 'utf8')) as {
+    command: string; date: string; machine: { cpu: string; cores: number }; model: { name: string; version: string; input: string };
+    job: { files: number; counts: { listed: number; done: number; failed: number }; error_codes: Record<string, number>; lines: number; distinct_keys: number; wall_s: number; images_per_second: number; readings_mid_job: number; chunk_keys: number; chunks_per_consumer_call: number; workerd_cpu_ms_per_image: number; storage_rows_written: number };
+    predict: { workerd_cpu_ms_per_image: number }; agreement: { good_images_compared: number; equal_to_predict: number };
+    usd_per_million_images: Record<string, number>; predict_usd_per_million_requests: number; pricing: { workers_ai_resnet50_usd_per_million: number; sources: string[] };
+  };
+  const j = d.job;
+  const codes = Object.entries(j.error_codes).sort((a, b) => b[1] - a[1]).map(([c, n]) => `${c} ${n}`).join(', ');
+  const parts: Array<[string, string]> = [
+    ['cpu', `CPU: ${j.workerd_cpu_ms_per_image} CPU-ms per image × $0.02/M`],
+    ['consumer_invocations', `consumer invocations (${d.job.chunk_keys} keys a message, ${d.job.chunks_per_consumer_call} messages a call) × $0.30/M`],
+    ['queues', 'Queues: 3 operations per message × $0.40/M'],
+    ['r2_class_a', 'R2 Class A: a result part per chunk, a list per 1,000 keys × $4.50/M'],
+    ['r2_class_b', 'R2 Class B: a get per image × $0.36/M'],
+    ['do_requests', 'Durable Object requests: 2 calls per chunk, an alarm per page × $0.15/M'],
+    ['do_duration', "Durable Object duration (upper bound: active the whole job at this run's rate) × $12.50/M GB-s"],
+    ['do_rows_written', `Durable Object SQLite rows written (${j.storage_rows_written} for the job) × $1.00/M`],
+  ];
+  return `
+## A batch job (\`${d.command}\`, ${d.date}, ${d.machine.cpu}, ${d.machine.cores} cores)
+
+${j.files} files spread evenly over ../shared/corpora (photos, conformance, fuzz and truncated files) in the local IMAGES
+bucket; \`pipeline batch --prefix\` runs the job on the default model (${d.model.name}@${d.model.version}, ${d.model.input} px) in
+wrangler dev: one local consumer (Cloudflare runs up to 250). The job listed ${j.counts.listed} keys and wrote ${j.lines} lines for
+${j.distinct_keys} distinct keys: ${j.counts.done} answered, ${j.counts.failed} error lines (${codes}); ${j.readings_mid_job} status readings
+showed it part-way. Every answered image's line equals /predict's answer for the same file: ${d.agreement.equal_to_predict} of
+${d.agreement.good_images_compared}.
+
+| | this run |
+|---|---|
+| wall time, listing to last line | ${j.wall_s} s |
+| images per second (one local consumer) | ${j.images_per_second} |
+| workerd CPU-ms per image, the job (consumer, plus the local R2/queue/DO simulators) | ${j.workerd_cpu_ms_per_image} |
+| workerd CPU-ms per image, the same files posted to /predict one by one | ${d.predict.workerd_cpu_ms_per_image} |
+
+Price per million images on Workers Paid, from this run's figures (rates and sources in the results file):
+
+| part | $ per million images |
+|---|---|
+${parts.map(([k, label]) => `| ${label} | ${d.usd_per_million_images[k]} |`).join('\n')}
+| **total** | **$${d.usd_per_million_images.total}** |
+| the same files through /predict, one request each ($0.30/M requests + CPU) | $${d.predict_usd_per_million_requests} |
+| Workers AI \`@cf/microsoft/resnet-50\` | $${d.pricing.workers_ai_resnet50_usd_per_million} |
+
+The CPU line scales with the model: at 224 px it is the price table's CPU-ms per request (above) instead.
+`;
+}
+
 /** The workerd-vs-Node experiment (bench/engine-gap.ts's committed run), or nothing before one exists. */
 function engineGapSection(): string {
   const file = 'bench/results/engine-gap.json';
@@ -503,5 +555,5 @@ ${rows.join('\n')}
 - \`decode_12mp_ms\`: a 4000×3000 JPEG → input tensor through the shared core, in Node: decoded at 1/8 scale in the
   DCT domain (src/core/image/jpeg-dc.ts, since 224 px needs no more), then the one-pass area resize.
 - \`bundle_*\`: \`wrangler deploy --dry-run\` output without source maps (gzip -9 per file).
-${engineGapSection()}${depthSection()}${importAgreementSection()}${priceSection()}${pruneAccuracySection()}`;
+${engineGapSection()}${depthSection()}${importAgreementSection()}${priceSection()}${pruneAccuracySection()}${batchSection()}`;
 }

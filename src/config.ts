@@ -35,9 +35,9 @@ export const ConfigSchema = z.object({
   CORS_ORIGINS: z.string().default(''),
   /**
    * Keys per queue message of a batch job. A consumer classifies a message's images one after another, so with
-   * max_batch_size = 5 a consumer call handles up to 100 images: ~15 s of CPU at 224 px, under the 30 s limit.
+   * max_batch_size = 2 a consumer call handles up to 100 images: ~16 s of CPU at 224 px, under the 30 s limit.
    */
-  BATCH_CHUNK_KEYS: z.coerce.number().int().min(1).max(100).default(20),
+  BATCH_CHUNK_KEYS: z.coerce.number().int().min(1).max(100).default(50),
   /**
    * Seconds a running job may go without any chunk finishing before its pending chunks are sent again (their
    * messages were lost: a local queue lives in memory and does not survive a restart of `wrangler dev`; a real
