@@ -37,6 +37,7 @@ function showEndpoints(m) {
     ['POST ' + e.v2_infer, 'Open Inference Protocol (KServe V2): input "image", BYTES [N], base64 files'],
     ['POST ' + e.workers_ai, "Workers AI's REST path: the cloudflare SDK's client.ai.run('" + e.workers_ai_binding.model + "', …) with this server as its baseURL"],
     ['service binding, entrypoint "' + e.workers_ai_binding.entrypoint + '"', "env.AI.run('" + e.workers_ai_binding.model + "', { image }) from another Worker"],
+    ['POST ' + e.batch_jobs, 'a batch job: {"prefix": "photos/2026/"} classifies every image under that prefix of the IMAGES bucket; follow it at GET ' + e.batch_jobs + '/{id}, results as JSONL at ' + e.batch_jobs + '/{id}/results (npm run pipeline -- batch does it all from a folder)'],
   ];
   $('endpoints').replaceChildren(...items.map(([where, what]) => {
     const li = document.createElement('li');

@@ -85,6 +85,7 @@ export const ModelDescriptionSchema = z
         v2_infer: z.string(),
         workers_ai: z.string(),
         workers_ai_binding: z.object({ entrypoint: z.string(), model: z.string() }),
+        batch_jobs: z.string().openapi({ description: 'POST a prefix of the IMAGES bucket: every image under it classified as a batch job' }),
       })
       .openapi({ description: 'Where to call this model: each protocol this server speaks' }),
   })

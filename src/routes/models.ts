@@ -21,6 +21,7 @@ export const describeModel = (m: Manifest, maxBatch: number) => ({
     v2_infer: `/v2/models/${encodeURIComponent(m.name)}/versions/${encodeURIComponent(m.version)}/infer`,
     workers_ai: `/client/v4${WORKERS_AI_ACCOUNT_PATH}`,
     workers_ai_binding: { entrypoint: 'WorkersAiBinding', model: WORKERS_AI_MODEL },
+    batch_jobs: '/v1/jobs',
   },
 });
 

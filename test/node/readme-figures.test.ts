@@ -136,3 +136,17 @@ describe("README's price of each lever (bench/results/price.json, bench/results/
     expect(section).not.toContain('$123.45');
   });
 });
+
+describe("README's batch-job figures (bench/results/batch.json)", () => {
+  const batch = json('bench/results/batch.json') as { job: { images_per_second: number; workerd_cpu_ms_per_image: number; counts: { failed: number } }; predict: { workerd_cpu_ms_per_image: number }; usd_per_million_images: { total: number; r2_class_b: number }; agreement: { good_images_compared: number; equal_to_predict: number } };
+
+  it('quotes the run’s rate, CPU per image (job and /predict), failures and price per million images', () => {
+    for (const value of [batch.job.images_per_second, batch.job.workerd_cpu_ms_per_image, batch.predict.workerd_cpu_ms_per_image, batch.job.counts.failed]) expect(quoted(value), String(value)).toBe(true);
+    expect(section).toContain(`$${batch.usd_per_million_images.total.toFixed(2)} per million images`);
+    expect(section).toContain(`$${batch.usd_per_million_images.r2_class_b.toFixed(2)} of it R2 reads`);
+  });
+
+  it('says every answer equals /predict’s only when the run says so', () => {
+    expect(batch.agreement.equal_to_predict === batch.agreement.good_images_compared).toBe(section.includes("every answer equal to /predict's"));
+  });
+});

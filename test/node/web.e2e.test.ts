@@ -132,7 +132,7 @@ describe('web page', () => {
     await page.goto(`${worker.base}/`);
     await page.waitForSelector('#api:not([hidden]) #endpoints li', { state: 'attached', timeout: 30_000 }); // inside a closed <details>
     const items = await page.locator('#endpoints li code').allTextContents();
-    expect(items).toHaveLength(4);
+    expect(items).toHaveLength(5);
     const manifest = JSON.parse(await readFile(join(inject('testModelDir'), 'manifest.json'), 'utf8')) as { name: string; version: string };
     expect(items[1]).toBe(`POST /v2/models/${manifest.name}/versions/${manifest.version}/infer`);
     expect(items[3]).toMatch(/WorkersAiBinding/);
@@ -141,6 +141,9 @@ describe('web page', () => {
       const path = item.replace(/^POST /, '').replace('{account_id}', 'acct');
       expect((await fetch(`${worker.base}${path}`, { method: 'POST', body: jpeg })).status, path).toBe(200);
     }
+    expect(items[4]).toBe('POST /v1/jobs');
+    const job = await fetch(`${worker.base}/v1/jobs`, { method: 'POST', body: JSON.stringify({ prefix: 'nothing-here/' }), headers: { 'content-type': 'application/json' } });
+    expect(job.status).toBe(202);
     await page.close();
   });
 
