@@ -1,14 +1,13 @@
 /**
- * @module A local folder → objects in the IMAGES bucket under a prefix: into the local R2 of `npm start` through
- * Miniflare (the library wrangler dev runs on, on the same state folder), or into the real bucket with wrangler's
- * bulk upload. Every regular file goes up, whatever it holds: a file that is not an image gets its error line in
+ * @module A local folder → objects in the IMAGES bucket under a prefix: into the local R2 of `npm start`
+ * (training/r2/local-bucket.ts), or into the real bucket with wrangler's bulk upload. Every regular file goes up, whatever it holds: a file that is not an image gets its error line in
  * the job's results, as the job's contract says.
  */
 import { readFile, readdir, rm, writeFile, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
-import { Miniflare } from 'miniflare';
 import { bucketFromWranglerToml, wrangler } from '../commands/publish.js';
+import { withLocalBucket } from '../r2/local-bucket.js';
 
 export interface FolderObject {
   key: string;
@@ -50,15 +49,10 @@ export async function uploadObjects(objects: FolderObject[], o: UploadOptions): 
   }
 }
 
-/**
- * Local R2 as wrangler dev keeps it (`<persist-to>/v3`), written through Miniflare's own R2 binding: wrangler's
- * local bulk upload puts keys in a URL unescaped, which drops what follows a "#" and rewrites spaces and non-ASCII.
- */
+/** Into the local R2 of wrangler dev, 8 at a time, any key as it is. */
 async function uploadLocal(objects: FolderObject[], bucket: string, o: UploadOptions): Promise<void> {
   o.log(`uploading ${objects.length} files to local R2 bucket ${bucket}`);
-  const mf = new Miniflare({ modules: true, script: 'export default { fetch: () => new Response(null, { status: 404 }) }', defaultPersistRoot: join(o.persistTo ?? '.wrangler/state', 'v3'), r2Buckets: { BUCKET: bucket } });
-  try {
-    const r2 = await mf.getR2Bucket('BUCKET');
+  await withLocalBucket(bucket, o.persistTo, async (r2) => {
     let next = 0;
     const uploader = async () => {
       while (next < objects.length) {
@@ -67,7 +61,5 @@ async function uploadLocal(objects: FolderObject[], bucket: string, o: UploadOpt
       }
     };
     await Promise.all(Array.from({ length: 8 }, uploader));
-  } finally {
-    await mf.dispose();
-  }
+  });
 }

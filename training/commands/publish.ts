@@ -1,8 +1,9 @@
 /**
  * @module `pipeline publish`: puts a model folder's int8 model into the MODELS R2 bucket under its
  * content-addressed key, then the manifest. Readers only follow the manifest, so a half-uploaded model is
- * never served, and the previous model's object stays until replaced. Uses wrangler's R2 commands, locally
- * (`wrangler dev`'s state in .wrangler/) or, with --remote, in the account wrangler is logged in to.
+ * never served, and the previous model's object stays until replaced. Locally into `wrangler dev`'s state
+ * (.wrangler/, through training/r2/local-bucket.ts) or, with --remote, with wrangler's R2 commands in the account
+ * wrangler is logged in to.
  */
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
@@ -10,6 +11,7 @@ import { join } from 'node:path';
 import { exampleKey, MANIFEST_KEY, modelKey, parseManifest, weightsKey, type Manifest } from '../../src/core/manifest.js';
 import { sha256OfBytes } from '../model-folder/files.js';
 import { checkFitsWorker } from '../onnx/worker-fit.js';
+import { withLocalBucket } from '../r2/local-bucket.js';
 
 export interface PublishOptions {
   modelDir: string;
@@ -79,9 +81,18 @@ export async function publishModel(o: PublishOptions): Promise<Manifest> {
   objects.push([modelKey(manifest), await verifiedPath(o.modelDir, manifest)]);
   for (const example of manifest.examples ?? []) objects.push([exampleKey(example), await verifiedPath(o.modelDir, example)]);
   const bucket = o.bucket ?? (await bucketFromWranglerToml());
-  const where = o.remote ? ['--remote'] : ['--local', ...(o.persistTo ? ['--persist-to', o.persistTo] : [])];
   o.log(`publishing ${manifest.name}@${manifest.version} (${manifest.sha256.slice(0, 12)}…) to ${o.remote ? 'R2' : 'local R2'} bucket ${bucket}`);
-  for (const [key, path] of objects) await wrangler(['r2', 'object', 'put', `${bucket}/${key}`, '--file', path, '--content-type', 'application/octet-stream', ...where], o.log);
-  await wrangler(['r2', 'object', 'put', `${bucket}/${MANIFEST_KEY}`, '--file', join(o.modelDir, 'manifest.json'), '--content-type', 'application/json', ...where], o.log);
+  const all: Array<[key: string, path: string, contentType: string]> = [...objects.map(([k, p]): [string, string, string] => [k, p, 'application/octet-stream']), [MANIFEST_KEY, join(o.modelDir, 'manifest.json'), 'application/json']];
+  if (!o.remote) {
+    // One local runtime for all of them, in the same order: objects first, manifest last.
+    await withLocalBucket(bucket, o.persistTo, async (r2) => {
+      for (const [key, path, contentType] of all) {
+        await r2.put(key, new Uint8Array(await readFile(path)), { httpMetadata: { contentType } });
+        o.log(`  put ${key}`);
+      }
+    });
+    return manifest;
+  }
+  for (const [key, path, contentType] of all) await wrangler(['r2', 'object', 'put', `${bucket}/${key}`, '--file', path, '--content-type', contentType, '--remote'], o.log);
   return manifest;
 }
