@@ -6,7 +6,9 @@
  * computes it, on the two test sets the build draws after every choice (our renderer, librsvg). Also the
  * criteria before any fine-tuning (`--epochs 0`): L1 against Taylor at both keeps, scored by the pipeline.
  * Usage: npx tsx bench/prune-accuracy.ts [--json bench/results/prune-accuracy.json] [--epochs 3] [--lr 1e-4]
- * (about 50 min on 2 cores; needs model/ and its build cache)
+ *   [--keeps 0.75,0.5] [--no-criteria] [--augmentation train|default-model]
+ * (about 50 min on 2 cores; needs model/ and its build cache). Fine-tuning augments as `prune` does by default (the
+ * default model's own recipe for the default model, since 2026-12-07; train's before), unless --augmentation says.
  */
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -17,11 +19,17 @@ import { defaultModelCache } from '../training/default-model/build.js';
 import { writeJsonAtomic } from '../training/model-folder/files.js';
 import type { PruneCriterion } from '../training/prune/rank.js';
 import { DEFAULT_CALLBACKS } from '../training/train/callbacks.js';
+import { TRAIN_AUGMENTATION } from '../training/train/augment.js';
+import { FULL_RECIPE, recipeAugmentation } from '../training/default-model/recipe.js';
 import { startWorker } from './lib/worker-server.js';
 
 const arg = (name: string, fallback: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1]! : fallback);
 const EPOCHS = Number(arg('--epochs', '3'));
 const LR = Number(arg('--lr', '1e-4'));
+const KEEPS = arg('--keeps', '0.75,0.5').split(',').map(Number);
+const CRITERIA = !process.argv.includes('--no-criteria');
+const AUGMENTATION = arg('--augmentation', '');
+const augmentation = AUGMENTATION === 'train' ? TRAIN_AUGMENTATION : AUGMENTATION === 'default-model' ? recipeAugmentation(FULL_RECIPE) : undefined;
 const round = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -70,6 +78,7 @@ async function servedTop1(dir: string) {
 const options = (out: string, keep: number, by: PruneCriterion, epochs: number): PruneOptions => ({
   model, out, data, keep, by, epochs, lr: LR, batch: 32, accumulate: 1, l2: 0, dropout: 0, valSplit: 0.2, testSplit: 0, inputSize: 32, seed: 1,
   callbacks: DEFAULT_CALLBACKS, augment: true, device: 'cpu', calibration: 'percentile', calibrationImages: 100, taylorImages: 128, name: `resnet50-shapes-pruned-${keep}`, version: '1.0.0', log,
+  ...(augmentation ? { augmentation } : {}),
 });
 
 const manifest = parseManifest(JSON.parse(readFileSync(join(model, 'manifest.json'), 'utf8')));
@@ -80,7 +89,7 @@ try {
   console.log(JSON.stringify(rows.at(-1)));
 
   const criteria: Record<string, unknown>[] = [];
-  for (const keep of [0.75, 0.5]) {
+  for (const keep of CRITERIA ? KEEPS : []) {
     for (const by of ['l1', 'taylor'] as const) {
       const out = join(work, `criterion-${by}-${keep}`);
       const r = await pruneCommand(options(out, keep, by, 0));
@@ -91,17 +100,17 @@ try {
     }
   }
 
-  for (const keep of [0.75, 0.5]) {
+  for (const keep of KEEPS) {
     const out = join(work, `pruned-${keep}`);
     const t0 = Date.now();
     const r = await pruneCommand(options(out, keep, 'taylor', EPOCHS));
     const minutes = round((Date.now() - t0) / 60_000, 1);
     const history = (r.history ?? []).map((h) => ({ epoch: h.epoch, val_accuracy: round(h.val_accuracy), seconds: Math.round(h.seconds) }));
-    rows.push({ keep, by: 'taylor', fine_tune_epochs: EPOCHS, fine_tune_lr: LR, gmac: r.pruning.gmac, widths: r.pruning.widths, prune_minutes: minutes, history, pipeline_test_top1_int8: round(r.pruning.after.top1_int8), ...(await servedTop1(out)) });
+    rows.push({ keep, by: 'taylor', fine_tune_epochs: EPOCHS, fine_tune_lr: LR, augmentation: (r.pruning as { augmentation?: unknown }).augmentation ?? null, gmac: r.pruning.gmac, widths: r.pruning.widths, prune_minutes: minutes, history, pipeline_test_top1_int8: round(r.pruning.after.top1_int8), ...(await servedTop1(out)) });
     console.log(JSON.stringify(rows.at(-1)));
   }
   const result = {
-    command: `npx tsx bench/prune-accuracy.ts --json bench/results/prune-accuracy.json --epochs ${EPOCHS} --lr ${LR}`,
+    command: `npx tsx bench/prune-accuracy.ts ${process.argv.slice(2).join(' ')}`,
     date: new Date().toISOString(),
     machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length },
     model: `${manifest.name}@${manifest.version} (${manifest.sha256.slice(0, 12)}…)`,

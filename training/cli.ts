@@ -16,6 +16,8 @@ import { quantizeCommand } from './commands/quantize.js';
 import { TrainInputError, trainCommand } from './commands/train.js';
 import { PruneInputError, pruneCommand } from './commands/prune.js';
 import { PRUNE_CRITERIA } from './prune/rank.js';
+import { FULL_RECIPE, recipeAugmentation } from './default-model/recipe.js';
+import { TRAIN_AUGMENTATION } from './train/augment.js';
 import { DEFAULT_CALLBACKS } from './train/callbacks.js';
 import { DEVICE_CHOICES } from './tf/backend.js';
 import type { ResNetDepth } from './network/description.js';
@@ -200,6 +202,7 @@ program
   .option('--taylor-images <n>', '--by taylor: training images it reads', positiveInt, 128)
   .option('--patience <n>', 'early stopping patience (epochs)', positiveInt, DEFAULT_CALLBACKS.patience)
   .option('--no-augment', "turn off train's augmentation")
+  .addOption(new Option('--augmentation <recipe>', "fine-tuning augmentation: train's (affine only) or the default model's recipe (affine, channel permutation, contrast reduction); default: the default model's for the default model, else train's").choices(['train', 'default-model']))
   .option('--seed <n>', 'seed for the split, shuffling and augmentation', nonNegativeInt, 1)
   .addOption(new Option('--device <device>', 'as train').choices(DEVICE_CHOICES).default('auto'))
   .addOption(new Option('--calibration <method>', 'int8 calibration method').choices(CALIBRATION_METHODS).default('percentile'))
@@ -213,6 +216,7 @@ program
         model: o.model, keep: o.keep, by: o.by, data: o.data, out: o.out, epochs: o.epochs, lr: o.lr, batch: o.batch, accumulate: 1, l2: 0, dropout: 0, valSplit: o.valSplit, testSplit: o.testSplit ?? 0,
         inputSize: o.inputSize, seed: o.seed, callbacks: { ...DEFAULT_CALLBACKS, patience: o.patience }, augment: o.augment, device: o.device, calibration: o.calibration,
         calibrationImages: o.calibrationImages, taylorImages: o.taylorImages, name, version: o.modelVersion, log,
+        ...(o.augmentation ? { augmentation: o.augmentation === 'default-model' ? recipeAugmentation(FULL_RECIPE) : TRAIN_AUGMENTATION } : {}),
       });
     } catch (e) {
       if (!(e instanceof PruneInputError || e instanceof TrainInputError)) throw e;

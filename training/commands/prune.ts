@@ -29,6 +29,8 @@ import { startNetwork, type StartNetwork } from '../sources/start-network.js';
 import { makeBatch } from '../train/batches.js';
 import { selectDevice } from '../tf/backend.js';
 import { dataClasses, loadTrainingData, TrainInputError, trainCommand, type TrainingData, type TrainOptions } from './train.js';
+import { FULL_RECIPE, recipeAugmentation } from '../default-model/recipe.js';
+import { TRAIN_AUGMENTATION } from '../train/augment.js';
 
 export { PruneInputError } from '../prune/rank.js';
 
@@ -167,6 +169,11 @@ export async function pruneCommand(o: PruneOptions) {
   const prunedFrom: PrunedFrom = { model: source.manifest ? `${source.manifest.name}@${source.manifest.version}` : basename(source.path), gmac: gmacOf(start.description), keep: o.keep, by: o.by };
   log(`prune: keep ${o.keep} by ${o.by}: ${prunedFrom.gmac} → ${gmacOf(pruned.description)} GMAC; inner widths ${widthsLine(pruned.description)}`);
 
+  // Fine-tuning shows the network the images it was trained on, augmented as then: the default model's own recipe
+  // for the default model (its recolourings taught it faint and hue-only shapes), train's for the rest.
+  const augmentation = o.augmentation ?? (source.manifest?.name === FULL_RECIPE.name ? recipeAugmentation(FULL_RECIPE) : TRAIN_AUGMENTATION);
+  if (o.epochs > 0 && o.augment) log(`prune: fine-tuning augmentation ${JSON.stringify(augmentation)}`);
+
   const staging = join(dirname(o.out), `.${basename(o.out)}.prune-${randomBytes(4).toString('hex')}`);
   try {
     const result = await trainCommand({
@@ -176,6 +183,7 @@ export async function pruneCommand(o: PruneOptions) {
       start: { ...start, description: pruned.description, weights: pruned.weights, source: undefined, summary: `${start.summary}, pruned to keep ${o.keep} by ${o.by}` },
       loaded: data,
       prunedFrom,
+      augmentation,
       freeze: 0,
       epochs: 0,
       lr: o.lr,
@@ -190,6 +198,7 @@ export async function pruneCommand(o: PruneOptions) {
       gmac: gmacOf(pruned.description),
       widths: widthsLine(pruned.description),
       fine_tune_epochs: o.epochs,
+      augmentation: o.epochs > 0 && o.augment ? augmentation : null,
       before,
       after: { split: result.metrics.test ? 'test' : 'validation', count: after.count, top1_int8: after.accuracy, top1_fp32: after.accuracy_fp32 },
     };

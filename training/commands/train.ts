@@ -29,8 +29,10 @@ import { writeReport, type WorstMistake } from '../report/html.js';
 import { cutAt, defaultCamLayer, gradCam, toNhwc } from '../explain/gradcam.js';
 import { overlayPng } from '../explain/overlay.js';
 import { createAdam, selectDevice, type DeviceChoice } from '../tf/backend.js';
-import { RECIPE_AUGMENTATION, type AugmentOptions } from '../train/augment.js';
-import { makeBatch } from '../train/batches.js';
+import { TRAIN_AUGMENTATION, type Augmentation } from '../train/augment.js';
+import { makeBatch, type Recolour } from '../train/batches.js';
+import { channelPermuter } from '../train/channel-permutation.js';
+import { contrastReducer } from '../train/contrast.js';
 import { afterEpoch, initialCallbackState, type CallbackOptions, type CallbackState } from '../train/callbacks.js';
 import { disposeCheckpoint, readCheckpoint, restoreWeights, saveCheckpoint } from '../train/checkpoint.js';
 import { computeFeatures, readFeatureBatch, type FeatureCache } from '../train/features.js';
@@ -64,6 +66,8 @@ export interface TrainOptions {
   depth?: ResNetDepth;
   callbacks: CallbackOptions;
   augment: boolean;
+  /** What `augment` does to training images (default TRAIN_AUGMENTATION: the reference recipe's affine draw). */
+  augmentation?: Augmentation;
   featureViews: number;
   resume: boolean;
   device: DeviceChoice;
@@ -159,12 +163,20 @@ export async function loadTrainingData(o: Pick<TrainOptions, 'data' | 'valSplit'
 }
 
 /** Image batches (stage 2, or stage 1 with nothing frozen): augmented when training. */
-function imageSource(set: LoadedSet, spec: PreprocessSpec, classes: number, augment: AugmentOptions | null, random: ReturnType<typeof seededRandom>): BatchSource {
+function imageSource(set: LoadedSet, spec: PreprocessSpec, classes: number, augmentation: Augmentation | null, random: ReturnType<typeof seededRandom>): BatchSource {
   const tensorSet = { tensors: set.tensors, labels: set.labels, width: spec.width, height: spec.height, classes };
+  // Each recolouring has its own random stream: turning one on leaves the affine draws as they were.
+  const recolourings = augmentation
+    ? [
+        augmentation.channelPermutation !== null ? channelPermuter(augmentation.channelPermutation, seededRandom(random.int(0, 2 ** 31))) : null,
+        augmentation.contrastReduction !== null ? contrastReducer(augmentation.contrastReduction.probability, augmentation.contrastReduction.lowest, seededRandom(random.int(0, 2 ** 31))) : null,
+      ].filter((r) => r !== null)
+    : [];
+  const recolour: Recolour | undefined = recolourings.length === 0 ? undefined : (xs, offset, pixels) => recolourings.forEach((r) => r(xs, offset, pixels));
   return {
     count: set.tensors.length,
     batch: (indices, training) => {
-      const { x, y } = makeBatch(tensorSet, indices, training ? augment : null, random);
+      const { x, y } = makeBatch(tensorSet, indices, training ? (augmentation?.affine ?? null) : null, random, training ? recolour : undefined);
       return { xs: [x], y };
     },
   };
@@ -342,7 +354,7 @@ export async function trainCommand(o: TrainOptions): Promise<TrainResult> {
       const started = Date.now();
       const caches: FeatureCache[] = [];
       for (let v = 0; v < views; v++) {
-        const augment = o.augment && v > 0 ? RECIPE_AUGMENTATION : null;
+        const augment = o.augment && v > 0 ? (o.augmentation ?? TRAIN_AUGMENTATION).affine : null;
         caches.push(await computeFeatures({ prefix: split.prefix, frontier: split.frontier, tensors: data.train.tensors, width: spec.width, height: spec.height, augment, random: random(9, v), file: join(featureDir, `train-view${v}.f32`), provider }));
       }
       const valCache = await computeFeatures({ prefix: split.prefix, frontier: split.frontier, tensors: data.val.tensors, width: spec.width, height: spec.height, augment: null, random: random(9, 99), file: join(featureDir, 'val.f32'), provider });
@@ -350,13 +362,13 @@ export async function trainCommand(o: TrainOptions): Promise<TrainResult> {
       let currentEpoch = 0;
       await runStage(1, split.suffix, o.epochs, featureSource(caches, data.train.labels, classes, () => currentEpoch), featureSource([valCache], data.val.labels, classes, () => 0), (e) => (currentEpoch = e));
     } else {
-      await runStage(1, model, o.epochs, imageSource(data.train, spec, classes, o.augment ? RECIPE_AUGMENTATION : null, random(1, 0)), valImages, () => {});
+      await runStage(1, model, o.epochs, imageSource(data.train, spec, classes, o.augment ? (o.augmentation ?? TRAIN_AUGMENTATION) : null, random(1, 0)), valImages, () => {});
     }
   }
   // Stage 2: everything trainable (frozen BN stays in inference mode), lower learning rate, augmented images.
   if (o.fineTuneEpochs > 0 && !interrupted) {
     unfreezeForFineTuning(model, o.freeze);
-    await runStage(2, model, o.fineTuneEpochs, imageSource(data.train, spec, classes, o.augment ? RECIPE_AUGMENTATION : null, random(2, 0)), valImages, () => {});
+    await runStage(2, model, o.fineTuneEpochs, imageSource(data.train, spec, classes, o.augment ? (o.augmentation ?? TRAIN_AUGMENTATION) : null, random(2, 0)), valImages, () => {});
   }
   process.off('SIGINT', onSigint);
   if (interrupted) throw new TrainInputError(`interrupted; continue with --resume (checkpoint: ${lastPath})`);

@@ -1,6 +1,6 @@
 /** @module The default model's recipe: what is drawn, how it is trained, how it is scored (chosen in docs/default-model.md). */
 import { SHAPE_CLASSES } from '../data/shapes.js';
-import type { AugmentOptions } from '../train/augment.js';
+import type { Augmentation, AugmentOptions } from '../train/augment.js';
 import type { ChannelPermutation } from '../train/channel-permutation.js';
 import type { ContrastReduction } from '../train/contrast.js';
 import { machineWorkerSplit } from '../train/workers.js';
@@ -85,3 +85,13 @@ export const TEST_SET_SEEDS = { shapes: 20261202, svg: 20261203 } as const;
 
 /** The network the recipe trains (training/network/resnet.ts). */
 export const modelOptionsOf = (recipe: DefaultModelRecipe) => ({ inputSize: recipe.inputSize, classes: SHAPE_CLASSES.length, bnMomentum: recipe.bnMomentum, zeroInitResidual: true, residualGamma: recipe.residualGamma, seed: recipe.seed });
+
+/**
+ * The recipe's augmentation as `train` applies it when a model of this recipe is fine-tuned (`prune`): the late
+ * recolourings are on from the first step, since the model being tuned has long passed their step.
+ */
+export const recipeAugmentation = (recipe: DefaultModelRecipe): Augmentation => ({
+  affine: recipe.augment,
+  channelPermutation: recipe.channelPermutation?.probability ?? null,
+  contrastReduction: recipe.contrastReduction ? { probability: recipe.contrastReduction.probability, lowest: recipe.contrastReduction.lowest } : null,
+});

@@ -66,3 +66,17 @@ describe('augmentation geometry (Keras ImageDataGenerator conventions)', () => {
     expect(Math.max(...draws.map((d) => d.angle))).toBeGreaterThan((18 * Math.PI) / 180);
   });
 });
+
+describe('augmentation recipes', () => {
+  it("train's default is the reference recipe's affine draw alone; the default model's adds its recolourings, on from the first step", async () => {
+    const { TRAIN_AUGMENTATION } = await import('./augment.js');
+    const { FULL_RECIPE, recipeAugmentation } = await import('../default-model/recipe.js');
+    expect(TRAIN_AUGMENTATION).toEqual({ affine: RECIPE_AUGMENTATION, channelPermutation: null, contrastReduction: null });
+    expect(recipeAugmentation(FULL_RECIPE)).toEqual({
+      affine: FULL_RECIPE.augment,
+      channelPermutation: FULL_RECIPE.channelPermutation!.probability,
+      contrastReduction: { probability: FULL_RECIPE.contrastReduction!.probability, lowest: FULL_RECIPE.contrastReduction!.lowest },
+    });
+    expect(recipeAugmentation({ ...FULL_RECIPE, channelPermutation: null, contrastReduction: null })).toEqual({ affine: FULL_RECIPE.augment, channelPermutation: null, contrastReduction: null });
+  });
+});

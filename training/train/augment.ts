@@ -18,6 +18,18 @@ export interface AugmentOptions {
 /** The reference recipe's settings. */
 export const RECIPE_AUGMENTATION: AugmentOptions = { rotation: 20, widthShift: 0.2, heightShift: 0.2, zoom: 0.2, horizontalFlip: true };
 
+/**
+ * What `train` does to training images: an affine draw, then (with their probabilities) a channel permutation
+ * and a contrast reduction (channel-permutation.ts, contrast.ts). The default model's recipe uses all three;
+ * `train`'s own default, the reference recipe's, only the first.
+ */
+export interface Augmentation {
+  affine: AugmentOptions;
+  channelPermutation: number | null;
+  contrastReduction: { probability: number; lowest: number } | null;
+}
+export const TRAIN_AUGMENTATION: Augmentation = { affine: RECIPE_AUGMENTATION, channelPermutation: null, contrastReduction: null };
+
 export interface AffineDraw {
   angle: number;
   tx: number;
