@@ -224,7 +224,8 @@ export class BatchJobs extends DurableObject<Env> {
       const chunks = this.sql.exec<{ chunk: string }>(`SELECT chunk FROM chunks WHERE run = ? AND chunk >= ? AND chunk < ? AND state = 'done'`, earlier, name, `${name}~`).toArray();
       for (const { chunk } of chunks) {
         const part = await this.env.RESULTS.get(partKey(jobId, chunk));
-        if (part) linesByKey(await part.text(), lines); // a part deleted since: its keys are classified again
+        // (decoded here: workerd warns on .text() of a body whose type is not text/*, as JSONL's is)
+        if (part) linesByKey(new TextDecoder().decode(await part.arrayBuffer()), lines); // a part deleted since: its keys are classified again
       }
     }
     return lines;

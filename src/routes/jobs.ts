@@ -131,5 +131,5 @@ export const jobs = createRouter()
       },
     });
     // zod-openapi types `application/<x>json` responses as JSON and an `x-nd` prefix as never: this one is a stream.
-    return c.body(body, 200, { 'content-type': 'application/x-ndjson', 'x-job-state': job.state }) as never;
+    return c.body(body, 200, { 'content-type': 'application/x-ndjson; charset=utf-8', 'x-job-state': job.state }) as never;
   });

@@ -17,7 +17,7 @@ let png: Uint8Array;
 
 const post = (body: unknown) => SELF.fetch('http://worker/v1/jobs', { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body), headers: { 'content-type': 'application/json' } });
 const status = async (id: string) => (await (await SELF.fetch(`http://worker/v1/jobs/${id}`)).json()) as JobStatus;
-const resultLines = async (id: string) => (await (await SELF.fetch(`http://worker/v1/jobs/${id}/results`)).text()).trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, any>);
+const resultLines = async (id: string) => new TextDecoder().decode(await (await SELF.fetch(`http://worker/v1/jobs/${id}/results`)).arrayBuffer()).trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, any>);
 
 async function finished(id: string, seconds = 90): Promise<JobStatus> {
   const deadline = Date.now() + seconds * 1000;
@@ -159,14 +159,14 @@ describe('a whole job, through the queue', () => {
   it('a re-delivered chunk that is already counted is acknowledged and changes nothing', async () => {
     const part = (await SELF.fetch(`http://worker/v1/jobs/${id}`).then((r) => r.json())) as JobStatus;
     const chunk = 'p000000-c0000';
-    const before = await (await env.RESULTS.get(partKey(id, chunk)))!.text();
+    const before = new TextDecoder().decode(await (await env.RESULTS.get(partKey(id, chunk)))!.arrayBuffer());
     const message: ChunkMessage = { job: id, chunk, top: 3, objects: [{ key: GOOD[1]!, etag: 'x', size: 1 }] };
     const batch = createMessageBatch('edge-resnet-batch', [{ id: 'm1', timestamp: new Date(), attempts: 2, body: message }]);
     const ctx = createExecutionContext();
     await worker.queue(batch, env, ctx);
     const result = await getQueueResult(batch, ctx);
     expect(result.explicitAcks).toEqual(['m1']);
-    expect(await (await env.RESULTS.get(partKey(id, chunk)))!.text()).toBe(before);
+    expect(new TextDecoder().decode(await (await env.RESULTS.get(partKey(id, chunk)))!.arrayBuffer())).toBe(before);
     expect((await status(id)).counts).toEqual(part.counts);
   });
 });

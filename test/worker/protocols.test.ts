@@ -254,6 +254,10 @@ describe('OpenAPI document', () => {
         'POST /ai/run/@cf/microsoft/resnet-50',
         'POST /accounts/{account_id}/ai/run/@cf/microsoft/resnet-50',
         'POST /client/v4/accounts/{account_id}/ai/run/@cf/microsoft/resnet-50',
+        'POST /v1/jobs',
+        'GET /v1/jobs/{id}',
+        'DELETE /v1/jobs/{id}',
+        'GET /v1/jobs/{id}/results',
       ].sort(),
     );
   });
