@@ -28,7 +28,7 @@ import { startWorker } from './lib/worker-server.js';
 const options = new Command('batch')
   .option('--json <file>', 'results file', 'bench/results/batch.json')
   .option('--images <n>', 'files in the job', '1000')
-  .option('--model-dir <dir>', 'model folder', 'model')
+  .option('--model-dir <dir>', 'model folder (model/bench: the 224 px one)', 'model')
   .parse(process.argv)
   .opts<{ json: string; images: string; modelDir: string }>();
 
@@ -104,6 +104,11 @@ try {
     else mismatches.push(f);
   }
   const predictCpuMs = worker.cpuMs() - predictCpuBefore;
+  // The isolate after the job and the same files through /predict: the wasm heap never shrinks, so it is the most
+  // the session and the decodes took; the V8 heap as it stands (read over the inspector: attached only now).
+  const wasmHeapMb = (await worker.wasmHeap()) / 2 ** 20;
+  await worker.collectGarbage();
+  const jsHeap = await worker.jsHeap();
 
   const codes: Record<string, number> = {};
   for (const l of lines) if (l.error) codes[l.error.code] = (codes[l.error.code] ?? 0) + 1;
@@ -127,7 +132,7 @@ try {
   const total = Object.values(price).reduce((a, b) => a + b, 0);
   const round = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
   const result = {
-    command: 'npx tsx bench/batch.ts --json bench/results/batch.json',
+    command: `npx tsx bench/batch.ts ${process.argv.slice(2).join(' ')}`,
     date: new Date().toISOString().slice(0, 10),
     machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length },
     model: { name: manifest.name, version: manifest.version, sha256: manifest.sha256, input: manifest.input.shape.slice(2).join('×') },
@@ -148,6 +153,7 @@ try {
       storage_rows_written: final.storage_rows_written,
     },
     predict: { files: picked.length, workerd_cpu_ms_per_image: round(predictCpuMs / picked.length, 2) },
+    isolate_after: { wasm_heap_mb: round(wasmHeapMb, 1), js_heap_total_mb: round(jsHeap.total / 2 ** 20, 1), array_buffers_mb: round(jsHeap.backingStores / 2 ** 20, 1), limit_mb: 128 },
     agreement: { good_images_compared: compared, equal_to_predict: equal, mismatches: mismatches.slice(0, 10) },
     usd_per_million_images: { ...Object.fromEntries(Object.entries(price).map(([k, v]) => [k, round(v)])), total: round(total, 2) },
     predict_usd_per_million_requests: round(PRICING.workers_usd_per_million_requests + PRICING.workers_usd_per_million_cpu_ms * (predictCpuMs / picked.length), 2),

@@ -142,7 +142,8 @@ describe('pipeline batch on the command line', () => {
     expect(run.stderr).toContain('--images /nonexistent-folder: not a folder');
   });
 
-  it('refuses a run with neither --images nor --prefix', async () => {
+  it('refuses a run with neither --images nor --prefix, and --remote toward a local Worker', async () => {
     await expect(batchCommand({ url: 'http://127.0.0.1:1', remote: false, top: 5, out: 'x.jsonl', log: () => {} })).rejects.toThrow(/give --images DIR .* or --prefix P/);
+    await expect(batchCommand({ images: '.', url: 'http://127.0.0.1:8787', remote: true, top: 5, out: 'x.jsonl', log: () => {} })).rejects.toThrow(/is a local Worker: give --url of the deployed one/);
   });
 });

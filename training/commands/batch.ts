@@ -37,6 +37,7 @@ export interface BatchSummary {
 export async function batchCommand(o: BatchOptions): Promise<BatchSummary> {
   if (!o.images && o.prefix === undefined) throw new BatchInputError('give --images DIR (a folder to upload and classify) or --prefix P (keys already in the IMAGES bucket)');
   if (o.remote && !o.images) throw new BatchInputError('--remote uploads --images to the real bucket; without --images, give only --url');
+  if (o.remote && /^https?:\/\/(127\.0\.0\.1|localhost)(:|\/|$)/.test(o.url)) throw new BatchInputError(`--remote uploads to the real bucket, but --url ${o.url} is a local Worker: give --url of the deployed one`);
   let prefix = o.prefix ?? '';
   if (o.images) {
     const info = await stat(o.images).catch(() => null);
