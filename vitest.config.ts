@@ -8,8 +8,8 @@ vendorDocsAssets();
 
 export default defineConfig({
   test: {
-    // Every file bounded: the slowest (train.e2e) takes ~3.5 min on a quick 2-core host and about twice that on a
-    // slow one; the longest silence (the test model's build in the global setup, one training e2e test) ~2 min.
+    // Every file bounded: the slowest (train.e2e) takes ~3.5 min alone on a slow 2-core host and ~5 min beside
+    // another file (npm test runs the Node project a file per core); the longest silence (the test model's build in the global setup, one training e2e test) ~2 min.
     // A file or a silence past these fails the run at once with the file's name (test/setup/watchdog.ts).
     reporters: ['default', new Watchdog({ fileSeconds: 900, silentSeconds: 600 })],
     projects: [
