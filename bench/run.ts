@@ -432,55 +432,61 @@ ${criteria.join('\n')}
 `;
 }
 
-/** A batch job's throughput and price per image (bench/batch.ts's committed run), or nothing before one exists. */
+interface BatchRun {
+  command: string; date: string; machine: { cpu: string; cores: number }; model: { name: string; version: string; input: string };
+  job: { files: number; counts: { listed: number; done: number; failed: number }; error_codes: Record<string, number>; lines: number; distinct_keys: number; wall_s: number; images_per_second: number; readings_mid_job: number; chunk_keys: number; chunks_per_consumer_call: number; workerd_cpu_ms_per_image: number; storage_rows_written: number };
+  predict: { workerd_cpu_ms_per_image: number }; agreement: { good_images_compared: number; equal_to_predict: number };
+  isolate_after?: { wasm_heap_mb: number; js_heap_total_mb: number; array_buffers_mb: number; limit_mb: number };
+  usd_per_million_images: Record<string, number>; predict_usd_per_million_requests: number; pricing: { workers_ai_resnet50_usd_per_million: number };
+}
+
+/** Batch jobs' throughput and price per image (bench/batch.ts's committed runs: the default model, and 224 px), or nothing before one exists. */
 function batchSection(): string {
-  const file = 'bench/results/batch.json';
-  if (!statSync(file, { throwIfNoEntry: false })) return '';
-  const d = JSON.parse(readFileSync(file, 'utf8')) as {
-    command: string; date: string; machine: { cpu: string; cores: number }; model: { name: string; version: string; input: string };
-    job: { files: number; counts: { listed: number; done: number; failed: number }; error_codes: Record<string, number>; lines: number; distinct_keys: number; wall_s: number; images_per_second: number; readings_mid_job: number; chunk_keys: number; chunks_per_consumer_call: number; workerd_cpu_ms_per_image: number; storage_rows_written: number };
-    predict: { workerd_cpu_ms_per_image: number }; agreement: { good_images_compared: number; equal_to_predict: number };
-    usd_per_million_images: Record<string, number>; predict_usd_per_million_requests: number; pricing: { workers_ai_resnet50_usd_per_million: number; sources: string[] };
-  };
-  const j = d.job;
-  const codes = Object.entries(j.error_codes).sort((a, b) => b[1] - a[1]).map(([c, n]) => `${c} ${n}`).join(', ');
-  const parts: Array<[string, string]> = [
-    ['cpu', `CPU: ${j.workerd_cpu_ms_per_image} CPU-ms per image × $0.02/M`],
-    ['consumer_invocations', `consumer invocations (${d.job.chunk_keys} keys a message, ${d.job.chunks_per_consumer_call} messages a call) × $0.30/M`],
-    ['queues', 'Queues: 3 operations per message × $0.40/M'],
-    ['r2_class_a', 'R2 Class A: a result part per chunk, a list per 1,000 keys × $4.50/M'],
-    ['r2_class_b', 'R2 Class B: a get per image × $0.36/M'],
-    ['do_requests', 'Durable Object requests: 2 calls per chunk, an alarm per page × $0.15/M'],
-    ['do_duration', "Durable Object duration (upper bound: active the whole job at this run's rate) × $12.50/M GB-s"],
-    ['do_rows_written', `Durable Object SQLite rows written (${j.storage_rows_written} for the job) × $1.00/M`],
-  ];
+  const runs = ['bench/results/batch.json', 'bench/results/batch-224.json']
+    .filter((file) => statSync(file, { throwIfNoEntry: false }))
+    .map((file) => ({ file, d: JSON.parse(readFileSync(file, 'utf8')) as BatchRun }));
+  if (runs.length === 0) return '';
+  const head = runs.map(({ d }) => `${d.model.name}@${d.model.version}, ${d.model.input} px`);
+  const row = (label: string, cell: (d: BatchRun) => string | number) => `| ${label} | ${runs.map(({ d }) => cell(d)).join(' | ')} |`;
+  const usd = (k: string) => (d: BatchRun) => d.usd_per_million_images[k] ?? '—';
+  const codes = (d: BatchRun) => Object.entries(d.job.error_codes).sort((a, b) => b[1] - a[1]).map(([c, n]) => `${c} ${n}`).join(', ');
   return `
-## A batch job (\`${d.command}\`, ${d.date}, ${d.machine.cpu}, ${d.machine.cores} cores)
+## Batch jobs (bench/batch.ts)
 
-${j.files} files spread evenly over ../shared/corpora (photos, conformance, fuzz and truncated files) in the local IMAGES
-bucket; \`pipeline batch --prefix\` runs the job on the default model (${d.model.name}@${d.model.version}, ${d.model.input} px) in
-wrangler dev: one local consumer (Cloudflare runs up to 250). The job listed ${j.counts.listed} keys and wrote ${j.lines} lines for
-${j.distinct_keys} distinct keys: ${j.counts.done} answered, ${j.counts.failed} error lines (${codes}); ${j.readings_mid_job} status readings
-showed it part-way. Every answered image's line equals /predict's answer for the same file: ${d.agreement.equal_to_predict} of
-${d.agreement.good_images_compared}.
+Each run: files spread evenly over ../shared/corpora (photos, conformance, fuzz and truncated files) put into the local
+IMAGES bucket, then \`pipeline batch --prefix\` runs the job in wrangler dev (one local consumer; Cloudflare runs up to
+250), then the same files are posted to /predict one by one: every answered line must equal /predict's answer.
+CPU: user + system of the workerd process, which also runs the local R2, queue and Durable Object simulators (an
+upper bound of the consumer's). Price per million images on Workers Paid from each run's figures (rates and sources
+in the results files): CPU × $0.02/M CPU-ms; consumer calls × $0.30/M; 3 Queues operations per message × $0.40/M;
+R2 Class A (a part per chunk, a list per 1,000 keys) × $4.50/M; Class B (a get per image) × $0.36/M; 2 Durable Object
+calls per chunk and an alarm per page × $0.15/M; its duration (upper bound: active the whole job at the run's rate)
+× $12.50/M GB-s; its SQLite rows written × $1.00/M.
 
-| | this run |
-|---|---|
-| wall time, listing to last line | ${j.wall_s} s |
-| images per second (one local consumer) | ${j.images_per_second} |
-| workerd CPU-ms per image, the job (consumer, plus the local R2/queue/DO simulators) | ${j.workerd_cpu_ms_per_image} |
-| workerd CPU-ms per image, the same files posted to /predict one by one | ${d.predict.workerd_cpu_ms_per_image} |
-
-Price per million images on Workers Paid, from this run's figures (rates and sources in the results file):
-
-| part | $ per million images |
-|---|---|
-${parts.map(([k, label]) => `| ${label} | ${d.usd_per_million_images[k]} |`).join('\n')}
-| **total** | **$${d.usd_per_million_images.total}** |
-| the same files through /predict, one request each ($0.30/M requests + CPU) | $${d.predict_usd_per_million_requests} |
-| Workers AI \`@cf/microsoft/resnet-50\` | $${d.pricing.workers_ai_resnet50_usd_per_million} |
-
-The CPU line scales with the model: at 224 px it is the price table's CPU-ms per request (above) instead.
+| | ${head.join(' | ')} |
+|---|${runs.map(() => '---').join('|')}|
+${row('command, date, machine', (d) => `\`${d.command}\`, ${d.date}, ${d.machine.cpu}, ${d.machine.cores} cores`)}
+${row('files → keys listed → lines (distinct keys)', (d) => `${d.job.files} → ${d.job.counts.listed} → ${d.job.lines} (${d.job.distinct_keys})`)}
+${row('answered / error lines', (d) => `${d.job.counts.done} / ${d.job.counts.failed}: ${codes(d)}`)}
+${row('lines equal to /predict’s answer', (d) => `${d.agreement.equal_to_predict} of ${d.agreement.good_images_compared}`)}
+${row('status readings part-way', (d) => d.job.readings_mid_job)}
+${row('wall time, listing to last line', (d) => `${d.job.wall_s} s`)}
+${row('images per second (one local consumer)', (d) => d.job.images_per_second)}
+${row('workerd CPU-ms per image: the job', (d) => d.job.workerd_cpu_ms_per_image)}
+${row('workerd CPU-ms per image: the same files through /predict', (d) => d.predict.workerd_cpu_ms_per_image)}
+${row('isolate after: wasm heap + V8 heap (MB, of 128)', (d) => (d.isolate_after ? `${d.isolate_after.wasm_heap_mb} + ${d.isolate_after.js_heap_total_mb}` : '—'))}
+${row('chunk keys × chunks per consumer call', (d) => `${d.job.chunk_keys} × ${d.job.chunks_per_consumer_call}`)}
+${row('$/M images: CPU', usd('cpu'))}
+${row('$/M: consumer invocations', usd('consumer_invocations'))}
+${row('$/M: Queues', usd('queues'))}
+${row('$/M: R2 Class A (writes, lists)', usd('r2_class_a'))}
+${row('$/M: R2 Class B (reads)', usd('r2_class_b'))}
+${row('$/M: Durable Object requests', usd('do_requests'))}
+${row('$/M: Durable Object duration', usd('do_duration'))}
+${row('$/M: Durable Object rows written', (d) => `${d.usd_per_million_images.do_rows_written} (${d.job.storage_rows_written} rows)`)}
+${row('**$ per million images, total**', (d) => `**$${d.usd_per_million_images.total}**`)}
+${row('the same files through /predict, one request each', (d) => `$${d.predict_usd_per_million_requests}`)}
+${row('Workers AI `@cf/microsoft/resnet-50`', (d) => `$${d.pricing.workers_ai_resnet50_usd_per_million}`)}
 `;
 }
 
