@@ -241,15 +241,12 @@ export class BatchJobs extends DurableObject<Env> {
     const listing = await this.env.IMAGES.list({ prefix: row.prefix, limit: PAGE_KEYS, ...(row.cursor ? { cursor: row.cursor } : {}) });
     const objects: ListedObject[] = listing.objects.map((o) => ({ key: o.key, etag: o.etag, size: o.size }));
     const page = row.pages;
-    let plan = planPage(jobId, page, row.top, objects, chunkKeys, () => null);
-    if (row.reuse_from !== null && objects.length > 0) {
-      const earlier = await this.earlierLines(row.reuse_from, objects[0]!.key, objects[objects.length - 1]!.key);
-      const earlierModel = this.row(row.reuse_from)?.model_sha ?? '';
-      plan = planPage(jobId, page, row.top, objects, chunkKeys, (o) => {
-        const line = earlier.get(o.key);
-        return reusable(line, o, row.model_sha, earlierModel) ? JSON.stringify(line) : null;
-      });
-    }
+    const earlier = row.reuse_from !== null && objects.length > 0 ? await this.earlierLines(row.reuse_from, objects[0]!.key, objects[objects.length - 1]!.key) : new Map<string, ResultLine>();
+    const earlierModel = row.reuse_from !== null ? (this.row(row.reuse_from)?.model_sha ?? '') : '';
+    const plan = planPage(jobId, page, row.top, objects, chunkKeys, (o) => {
+      const line = earlier.get(o.key);
+      return reusable(line, o, row.model_sha, earlierModel) ? JSON.stringify(line) : null;
+    });
     const reusedChunk = reusedChunkId(page);
     if (plan.reused.length > 0) await this.env.RESULTS.put(partKey(jobId, reusedChunk), plan.reused.join('\n') + '\n', { httpMetadata: { contentType: 'application/x-ndjson' } });
     const next = listing.truncated ? listing.cursor : null;
