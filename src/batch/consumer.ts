@@ -8,14 +8,17 @@
 import { readConfig } from '../config.js';
 import { modelFor } from '../http/model.js';
 import { classifyObject } from './classify-object.js';
-import { parseJobId, partKey } from './job-id.js';
+import { partKey } from './job-id.js';
+import { jobStub } from './job-stub.js';
 import { parseChunkMessage, retryDelaySeconds } from './message.js';
 import { isErrorLine, type ChunkMessage, type ResultLine } from './types.js';
 
-const jobObject = (env: Env, jobId: string) => {
-  const ref = parseJobId(jobId)!;
-  return { stub: env.BATCH_JOBS.get(env.BATCH_JOBS.idFromString(ref.objectId)), run: ref.run };
-};
+/** parseChunkMessage checked the id's form; an id of another namespace is a fault worth a retry, then the DLQ. */
+function jobObject(env: Env, jobId: string) {
+  const job = jobStub(env, jobId);
+  if (!job) throw new Error(`chunk names job ${jobId}, which is not a job of this namespace`);
+  return { stub: job.stub, run: job.ref.run };
+}
 
 async function writePart(env: Env, chunk: ChunkMessage, lines: ResultLine[]): Promise<void> {
   await env.RESULTS.put(partKey(chunk.job, chunk.chunk), lines.map((l) => JSON.stringify(l)).join('\n') + '\n', { httpMetadata: { contentType: 'application/x-ndjson' } });

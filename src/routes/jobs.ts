@@ -3,7 +3,8 @@
  * the work; the job's Durable Object keeps its progress), follow it, read its results as JSONL, or cancel it.
  */
 import { createRoute } from '@hono/zod-openapi';
-import { collectionName, parseJobId, partKey, type JobRef } from '../batch/job-id.js';
+import { collectionName, partKey } from '../batch/job-id.js';
+import { jobStub, type JobStub } from '../batch/job-stub.js';
 import { requireApiKey } from '../http/auth.js';
 import { ApiError } from '../http/errors.js';
 import { JobCreatedSchema, JobIdParamSchema, JobRequestSchema, JobStatusSchema } from '../http/job-schemas.js';
@@ -71,16 +72,10 @@ const cancel = createRoute({
 
 const notFound = (id: string) => new ApiError(404, 'job_not_found', `no job ${JSON.stringify(id)}`);
 
-function jobObject(env: Env, id: string): { stub: DurableObjectStub<import('../batch/job-object.js').BatchJobs>; ref: JobRef } {
-  const ref = parseJobId(id);
-  if (!ref) throw notFound(id);
-  let objectId: DurableObjectId;
-  try {
-    objectId = env.BATCH_JOBS.idFromString(ref.objectId);
-  } catch {
-    throw notFound(id); // well-formed hex that this namespace did not make
-  }
-  return { stub: env.BATCH_JOBS.get(objectId), ref };
+function jobObject(env: Env, id: string): JobStub {
+  const job = jobStub(env, id);
+  if (!job) throw notFound(id);
+  return job;
 }
 
 const origin = (url: string) => new URL(url).origin;
