@@ -62,6 +62,12 @@ const nonNegativeNumber = (value: string) => {
   return n;
 };
 
+const positiveNumber = (value: string) => {
+  const n = Number(value);
+  if (!(Number.isFinite(n) && n > 0)) throw new InvalidArgumentError(`expected a number > 0, got ${value}`);
+  return n;
+};
+
 const fraction = (value: string) => {
   const n = Number(value);
   if (!(n > 0 && n < 1)) throw new InvalidArgumentError(`expected a number between 0 and 1, got ${value}`);
@@ -203,6 +209,8 @@ program
   .option('--patience <n>', 'early stopping patience (epochs)', positiveInt, DEFAULT_CALLBACKS.patience)
   .option('--no-augment', "turn off train's augmentation")
   .addOption(new Option('--augmentation <recipe>', "fine-tuning augmentation: train's (affine only) or the default model's recipe (affine, channel permutation, contrast reduction); default: the default model's for the default model, else train's").choices(['train', 'default-model']))
+  .option('--distill <weight>', "learn the unpruned model's softened answers too (knowledge distillation): the teacher's share α of the fine-tuning loss (0 < α < 1; default: none)", fraction)
+  .option('--temperature <T>', '--distill: the softening temperature', positiveNumber, 4)
   .option('--seed <n>', 'seed for the split, shuffling and augmentation', nonNegativeInt, 1)
   .addOption(new Option('--device <device>', 'as train').choices(DEVICE_CHOICES).default('auto'))
   .addOption(new Option('--calibration <method>', 'int8 calibration method').choices(CALIBRATION_METHODS).default('percentile'))
@@ -216,6 +224,7 @@ program
         model: o.model, keep: o.keep, by: o.by, data: o.data, out: o.out, epochs: o.epochs, lr: o.lr, batch: o.batch, accumulate: 1, l2: 0, dropout: 0, valSplit: o.valSplit, testSplit: o.testSplit ?? 0,
         inputSize: o.inputSize, seed: o.seed, callbacks: { ...DEFAULT_CALLBACKS, patience: o.patience }, augment: o.augment, device: o.device, calibration: o.calibration,
         calibrationImages: o.calibrationImages, taylorImages: o.taylorImages, name, version: o.modelVersion, log,
+        ...(o.distill !== undefined ? { distill: { weight: o.distill, temperature: o.temperature } } : {}),
         ...(o.augmentation ? { augmentation: o.augmentation === 'default-model' ? recipeAugmentation(FULL_RECIPE) : TRAIN_AUGMENTATION } : {}),
       });
     } catch (e) {

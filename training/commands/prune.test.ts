@@ -72,6 +72,22 @@ describe.skipIf(!torch.python)(`prune an imported torchvision ResNet50${torch.py
     }
   });
 
+  it('--distill fine-tunes with the unpruned network as teacher and records it; a teacher of other classes is refused', async () => {
+    const out = testDir('prune-distill-');
+    const lines: string[] = [];
+    await pruneCommand(options(imported, out, { epochs: 1, distill: { weight: 0.5, temperature: 4 }, log: (l) => lines.push(l) }));
+    expect(lines.join('\n')).toMatch(/learns the unpruned network's answers too \(α 0\.5, T 4\)/);
+    expect(lines.join('\n')).toMatch(/stage 2 epoch 1\/1: loss \d/);
+    const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')) as { pruning: { distillation: unknown; fine_tune_epochs: number } };
+    expect(metrics.pruning).toMatchObject({ fine_tune_epochs: 1, distillation: { weight: 0.5, temperature: 4 } });
+    const three = join(dir, 'three-classes-distill');
+    for (const label of ['circle', 'square', 'star']) {
+      mkdirSync(join(three, label), { recursive: true });
+      for (const f of readdirSync(join(data, label))) writeFileSync(join(three, label, f), readFileSync(join(data, label, f)));
+    }
+    await expect(pruneCommand(options(imported, testDir('prune-distill-three-'), { data: three, by: 'l1', epochs: 1, distill: { weight: 0.5, temperature: 4 } }))).rejects.toThrow(/--distill: the unpruned model's classifier answers other classes/);
+  });
+
   it('keep 1 leaves the network as it was: the same outputs as the imported fp32 model', async () => {
     const out = testDir('prune-one-');
     await pruneCommand(options(imported, out, { keep: 1, by: 'l1' }));

@@ -46,6 +46,8 @@ export interface PruneOptions extends Omit<TrainOptions, 'weights' | 'start' | '
   lr: number;
   /** Training images the Taylor criterion reads (in batches of 8). */
   taylorImages: number;
+  /** Fine-tune towards the unpruned network's softened answers too (its share of the loss, and T). */
+  distill?: { weight: number; temperature: number };
 }
 
 interface ModelSource {
@@ -157,6 +159,7 @@ export async function pruneCommand(o: PruneOptions) {
   }
   if (!start.weights) throw new PruneInputError(`--model ${o.model}: no weights to prune`);
   if (o.epochs === 0 && !start.keptHead) throw new PruneInputError(`--epochs 0 keeps the model's classifier, but ${o.data} has ${dataLabels.length} classes and the model another count: fine-tune (--epochs ≥ 1) to train a new one`);
+  if (o.distill && o.epochs > 0 && !start.keptHead) throw new PruneInputError(`--distill: the unpruned model's classifier answers other classes than ${o.data}; it cannot teach these`);
   log(`prune: ${describe(start.description)}, ${gmacOf(start.description)} GMAC at ${start.description.inputSize} px`);
   const data = await loadTrainingData(o, start.spec, start.labels);
   // The backend train will use; Taylor's gradients and a source's "before" export run on it too.
@@ -173,6 +176,10 @@ export async function pruneCommand(o: PruneOptions) {
   // for the default model (its recolourings taught it faint and hue-only shapes), train's for the rest.
   const augmentation = o.augmentation ?? (source.manifest?.name === FULL_RECIPE.name ? recipeAugmentation(FULL_RECIPE) : TRAIN_AUGMENTATION);
   if (o.epochs > 0 && o.augment) log(`prune: fine-tuning augmentation ${JSON.stringify(augmentation)}`);
+
+  // The teacher: the unpruned network as it was read, in inference mode (folded BN layers are identities there).
+  const teacher = o.distill && o.epochs > 0 ? builtNetwork(start) : null;
+  if (teacher && o.distill) log(`prune: fine-tuning learns the unpruned network's answers too (α ${o.distill.weight}, T ${o.distill.temperature})`);
 
   const staging = join(dirname(o.out), `.${basename(o.out)}.prune-${randomBytes(4).toString('hex')}`);
   try {
@@ -191,6 +198,7 @@ export async function pruneCommand(o: PruneOptions) {
       fineTuneLr: o.lr,
       featureViews: 1,
       resume: false,
+      ...(teacher && o.distill ? { distillation: { teacher, ...o.distill } } : {}),
     });
     const after = (result.metrics.test ?? result.metrics.validation) as { accuracy: number; accuracy_fp32: number; count: number };
     const pruning = {
@@ -199,6 +207,7 @@ export async function pruneCommand(o: PruneOptions) {
       widths: widthsLine(pruned.description),
       fine_tune_epochs: o.epochs,
       augmentation: o.epochs > 0 && o.augment ? augmentation : null,
+      distillation: teacher ? o.distill : null,
       before,
       after: { split: result.metrics.test ? 'test' : 'validation', count: after.count, top1_int8: after.accuracy, top1_fp32: after.accuracy_fp32 },
     };
@@ -211,5 +220,7 @@ export async function pruneCommand(o: PruneOptions) {
     await rm(staging, { recursive: true, force: true });
     if (e instanceof TrainInputError || e instanceof SourceError) throw new PruneInputError(e.message);
     throw e;
+  } finally {
+    teacher?.dispose();
   }
 }

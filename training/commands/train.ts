@@ -37,6 +37,7 @@ import { afterEpoch, initialCallbackState, type CallbackOptions, type CallbackSt
 import { disposeCheckpoint, readCheckpoint, restoreWeights, saveCheckpoint } from '../train/checkpoint.js';
 import { computeFeatures, readFeatureBatch, type FeatureCache } from '../train/features.js';
 import { freezeLayers, splitAtFrozenBoundary, unfreezeForFineTuning } from '../train/freeze.js';
+import type { Distillation } from '../train/distill.js';
 import { evaluateSource, trainEpoch, type BatchSource } from '../train/loop.js';
 import { stratifiedSplit, testSeedOf, threeWaySplit } from '../train/split.js';
 import { SourceError } from '../sources/graph.js';
@@ -82,6 +83,8 @@ export interface TrainOptions {
   loaded?: TrainingData;
   /** Recorded in the manifest's `network` field when the network was pruned. */
   prunedFrom?: PrunedFrom;
+  /** Stage 2 learns this teacher's answers besides the labels (`prune --distill`: the unpruned network). */
+  distillation?: Distillation;
 }
 
 export interface EpochRecord {
@@ -311,7 +314,7 @@ export async function trainCommand(o: TrainOptions): Promise<TrainResult> {
   process.on('SIGINT', onSigint);
   const random = (stage: number, epoch: number) => seededRandom(o.seed * 1000 + stage * 100 + epoch);
 
-  const runStage = async (stage: 1 | 2, trainModel: tf.LayersModel, epochs: number, source: BatchSource, val: BatchSource, onEpoch: (e: number) => void) => {
+  const runStage = async (stage: 1 | 2, trainModel: tf.LayersModel, epochs: number, source: BatchSource, val: BatchSource, onEpoch: (e: number) => void, distillation?: Distillation) => {
     if (state.stage > stage || (state.stage === stage && (state.stageFinished || state.epochsDone >= epochs))) return;
     if (state.stage < stage) state = { ...state, stage, epochsDone: 0, stageFinished: false, callbacks: initialCallbackState(stage === 1 ? o.lr : o.fineTuneLr, state.callbacks.bestValLoss, state.callbacks.bestAt) };
     const optimizer = createAdam(state.callbacks.learningRate);
@@ -322,7 +325,7 @@ export async function trainCommand(o: TrainOptions): Promise<TrainResult> {
     for (let epoch = state.epochsDone; epoch < epochs; epoch++) {
       onEpoch(epoch);
       const title = `stage ${stage} epoch ${epoch + 1}/${epochs}`;
-      const fit = await trainEpoch({ model: trainModel, optimizer, source, batchSize: o.batch, accumulate: o.accumulate, learningRate: state.callbacks.learningRate, l2: o.l2, random: random(stage, epoch), title, interrupted: () => interrupted });
+      const fit = await trainEpoch({ model: trainModel, optimizer, source, batchSize: o.batch, accumulate: o.accumulate, learningRate: state.callbacks.learningRate, l2: o.l2, random: random(stage, epoch), title, interrupted: () => interrupted, distillation });
       if (!fit.completed) break;
       const v = await evaluateSource(trainModel, val, o.batch);
       const record: EpochRecord = { stage, epoch: epoch + 1, loss: fit.loss, accuracy: fit.accuracy, val_loss: v.loss, val_accuracy: v.accuracy, learning_rate: state.callbacks.learningRate, seconds: fit.seconds };
@@ -368,7 +371,7 @@ export async function trainCommand(o: TrainOptions): Promise<TrainResult> {
   // Stage 2: everything trainable (frozen BN stays in inference mode), lower learning rate, augmented images.
   if (o.fineTuneEpochs > 0 && !interrupted) {
     unfreezeForFineTuning(model, o.freeze);
-    await runStage(2, model, o.fineTuneEpochs, imageSource(data.train, spec, classes, o.augment ? (o.augmentation ?? TRAIN_AUGMENTATION) : null, random(2, 0)), valImages, () => {});
+    await runStage(2, model, o.fineTuneEpochs, imageSource(data.train, spec, classes, o.augment ? (o.augmentation ?? TRAIN_AUGMENTATION) : null, random(2, 0)), valImages, () => {}, o.distillation);
   }
   process.off('SIGINT', onSigint);
   if (interrupted) throw new TrainInputError(`interrupted; continue with --resume (checkpoint: ${lastPath})`);

@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { shuffle, type Random } from '../data/random.js';
+import { distillationLoss, type Distillation } from './distill.js';
 import { crossEntropy, l2Kernels, withL2 } from './loss.js';
 import { epochProgress } from './progress.js';
 
@@ -33,6 +34,8 @@ export interface EpochOptions {
   title: string;
   /** Checked between steps: true ends the epoch early (Ctrl-C). */
   interrupted?: () => boolean;
+  /** Learn a teacher's answers too (the loss is then distillation.ts's); none: the labels' cross-entropy. */
+  distillation?: Distillation;
 }
 
 export interface EpochMetrics {
@@ -83,11 +86,14 @@ export async function trainEpoch(o: EpochOptions): Promise<EpochMetrics> {
     const indices = order.slice(step * batchSize, (step + 1) * batchSize);
     const { xs, y } = source.batch(indices, true);
     let hitsTensor: tf.Tensor | null = null;
+    const distillation = o.distillation;
+    const teacherP = distillation ? tf.tidy(() => apply(distillation.teacher, xs, false)) : null;
     const { value, grads } = tf.variableGrads(() => {
       const p = apply(model, xs, true);
       hitsTensor = tf.keep(correctCount(y, p));
-      return withL2(crossEntropy(y, p), kernels, o.l2);
+      return withL2(distillation ? distillationLoss(y, p, teacherP!, distillation) : crossEntropy(y, p), kernels, o.l2);
     }, variables);
+    if (teacherP) tf.dispose(teacherP);
     // Asynchronous reads: a GPU backend cannot read synchronously under Node (WebGPU's readSync needs a canvas).
     const [lossValue, hits] = (await Promise.all([value.data(), hitsTensor!.data()])).map((d) => d[0]!) as [number, number];
     tf.dispose(hitsTensor!);
