@@ -152,6 +152,11 @@ describe("README's batch-job figures (bench/results/batch.json)", () => {
     expect(section).toContain(`$${batch.usd_per_million_images.r2_class_b.toFixed(2)} of it R2 reads`);
   });
 
+  it('quotes the 224 px run’s rate, CPU per image and price (bench/results/batch-224.json)', () => {
+    const run = json('bench/results/batch-224.json') as { job: { images_per_second: number; workerd_cpu_ms_per_image: number }; usd_per_million_images: { total: number } };
+    expect(section).toContain(`${run.job.images_per_second} images/s, ${run.job.workerd_cpu_ms_per_image} CPU-ms per image, $${run.usd_per_million_images.total.toFixed(2)} per million`);
+  });
+
   it('says every answer equals /predict’s only when the run says so', () => {
     expect(batch.agreement.equal_to_predict === batch.agreement.good_images_compared).toBe(section.includes("every answer equal to /predict's"));
   });
