@@ -401,6 +401,18 @@ within this table; each variant's price on the faster host is about its price he
 | input | keep | GMAC | int8 MB | workerd inference p50 (ms) | CPU-ms / request | $ / million | below Workers AI | wasm heap (MB) |
 |---|---|---|---|---|---|---|---|---|
 ${rows.join('\n')}
+${opProfileParagraph()}`;
+}
+
+/** Why pruning stops paying at 224 px in workerd (bench/op-profile.ts's committed run), or nothing before one exists. */
+function opProfileParagraph(): string {
+  const file = 'bench/results/op-profile.json';
+  if (!statSync(file, { throwIfNoEntry: false })) return '';
+  const d = JSON.parse(readFileSync(file, 'utf8')) as { command: string; date: string; rows: Array<{ model: string; of_first: { native: number; ort_web: number; ort_web_bounds_checked: number } }> };
+  const [first, ...rest] = d.rows;
+  if (!first) return '';
+  return `
+The same files in other engines (\`${d.command}\`, ${d.date}): ${rest.map((r) => `${r.model} takes ${r.of_first.native}× ${first.model}'s time in native onnxruntime, ${r.of_first.ort_web}× in ORT-web in Node, ${r.of_first.ort_web_bounds_checked}× with V8's explicit bounds checks`).join('; ')}: the wasm int8 convolution gains less from narrow layers than native code does (docs/performance.md).
 `;
 }
 
@@ -424,11 +436,33 @@ fine-tuning minutes are wall time on a host other runs shared (bench/price.ts, a
 |---|---|---|---|---|---|---|
 ${rows.join('\n')}
 
+${laterPruneRuns(pct)}
 Before any fine-tuning (\`--epochs 0\`), on the shapes test set:
 
 | keep | criterion | top-1 int8 |
 |---|---|---|
 ${criteria.join('\n')}
+`;
+}
+
+/** The runs after the first, one row each: the recipe's augmentation, then the unpruned model as teacher. */
+function laterPruneRuns(pct: (x: unknown) => string): string {
+  const runs = ['bench/results/prune-accuracy-recipe.json', 'bench/results/prune-accuracy-distill.json']
+    .filter((file) => statSync(file, { throwIfNoEntry: false }))
+    .map((file) => JSON.parse(readFileSync(file, 'utf8')) as { command: string; date: string; rows: Array<Record<string, unknown>> });
+  if (runs.length === 0) return '';
+  const rows = runs.flatMap((d) => d.rows.filter((r) => r.fine_tune_epochs).map((r) => {
+    const distill = r.distillation as { weight: number; temperature: number } | null | undefined;
+    // The default model's recipe recolours (channel permutations); train's augmentation is affine only.
+    const how = `${(r.augmentation as { channelPermutation?: number } | null)?.channelPermutation ? "the recipe's augmentation" : "train's augmentation"}${distill ? `, teacher α ${distill.weight} T ${distill.temperature}` : ''}`;
+    return `| \`${d.command}\`, ${d.date.slice(0, 10)} | ${r.keep} | ${how}; ${r.fine_tune_epochs} epochs, ${r.prune_minutes} min | ${pct(r.http_top1_shapes)} | ${pct(r.http_top1_svg)} | **${pct(r.http_top1_all)}** |`;
+  }));
+  return `
+Later runs on the same splits (the unpruned row above is their reference):
+
+| run | keep | fine-tuning | top-1, shapes test set | top-1, librsvg test set | top-1, both |
+|---|---|---|---|---|---|
+${rows.join('\n')}
 `;
 }
 
