@@ -178,8 +178,8 @@ export async function pruneCommand(o: PruneOptions) {
   if (o.epochs > 0 && o.augment) log(`prune: fine-tuning augmentation ${JSON.stringify(augmentation)}`);
 
   // The teacher: the unpruned network as it was read, in inference mode (folded BN layers are identities there).
-  const teacher = o.distill && o.epochs > 0 ? builtNetwork(start) : null;
-  if (teacher && o.distill) log(`prune: fine-tuning learns the unpruned network's answers too (α ${o.distill.weight}, T ${o.distill.temperature})`);
+  const distillation = o.distill && o.epochs > 0 ? { teacher: builtNetwork(start), ...o.distill } : null;
+  if (distillation) log(`prune: fine-tuning learns the unpruned network's answers too (α ${distillation.weight}, T ${distillation.temperature})`);
 
   const staging = join(dirname(o.out), `.${basename(o.out)}.prune-${randomBytes(4).toString('hex')}`);
   try {
@@ -198,7 +198,7 @@ export async function pruneCommand(o: PruneOptions) {
       fineTuneLr: o.lr,
       featureViews: 1,
       resume: false,
-      ...(teacher && o.distill ? { distillation: { teacher, ...o.distill } } : {}),
+      ...(distillation ? { distillation } : {}),
     });
     const after = (result.metrics.test ?? result.metrics.validation) as { accuracy: number; accuracy_fp32: number; count: number };
     const pruning = {
@@ -207,7 +207,7 @@ export async function pruneCommand(o: PruneOptions) {
       widths: widthsLine(pruned.description),
       fine_tune_epochs: o.epochs,
       augmentation: o.epochs > 0 && o.augment ? augmentation : null,
-      distillation: teacher ? o.distill : null,
+      distillation: distillation ? o.distill : null,
       before,
       after: { split: result.metrics.test ? 'test' : 'validation', count: after.count, top1_int8: after.accuracy, top1_fp32: after.accuracy_fp32 },
     };
@@ -221,6 +221,6 @@ export async function pruneCommand(o: PruneOptions) {
     if (e instanceof TrainInputError || e instanceof SourceError) throw new PruneInputError(e.message);
     throw e;
   } finally {
-    teacher?.dispose();
+    distillation?.teacher.dispose();
   }
 }
