@@ -189,13 +189,18 @@ program
 
 program
   .command('prune')
-  .description("structured pruning of every bottleneck's inner channels (multiples of 8), fine-tuned with train's loop → fp32 + int8 ONNX, manifest (widths, GMAC, pruned from), metrics before and after")
+  .description("structured pruning of every bottleneck's inner channels (and, asked, each stage's residual stream; multiples of 8), fine-tuned with train's loop → fp32 + int8 ONNX, manifest (widths, GMAC, pruned from), metrics before and after")
   .requiredOption('--model <path>', 'a model folder train or import wrote (its fp32 reference is pruned), or a source file or folder import reads')
   .requiredOption('--keep <fraction>', "fraction of each block's inner channels kept (0.75, 0.5, 0.35…; rounded to multiples of 8)", (v: string) => {
     const n = Number(v);
     if (!(n > 0 && n <= 1)) throw new InvalidArgumentError(`expected a fraction in (0, 1], got ${v}`);
     return n;
   })
+  .option('--keep-stream <fraction>', "fraction of each stage's residual stream kept, cut as one group with every layer that reads or writes it (default 1: untouched, as the published recipes prune; below it, fewer MACs on layers --keep cannot reach)", (v: string) => {
+    const n = Number(v);
+    if (!(n > 0 && n <= 1)) throw new InvalidArgumentError(`expected a fraction in (0, 1], got ${v}`);
+    return n;
+  }, 1)
   .requiredOption('--data <dir>', "labelled images as train takes them: one folder per class, or DIR/train + DIR/val (+ DIR/test); calibration, fine-tuning and the before/after scores")
   .requiredOption('--out <dir>', 'output folder (written whole or not at all)')
   .addOption(new Option('--by <criterion>', 'channel ranking: l1 (filter norm, BN scale folded in), bn-gamma (|γ|; needs unfolded BN layers), taylor (Taylor-FO on BN γ, from training images)').choices(PRUNE_CRITERIA).default('taylor'))
@@ -219,9 +224,9 @@ program
   .option('--model-version <version>', 'model version in the manifest', '1.0.0')
   .action(async (o) => {
     try {
-      const name = o.name ?? `${await modelName(o.model)}-pruned-${o.keep}`;
+      const name = o.name ?? `${await modelName(o.model)}-pruned-${o.keep}${o.keepStream < 1 ? `-stream-${o.keepStream}` : ''}`;
       await pruneCommand({
-        model: o.model, keep: o.keep, by: o.by, data: o.data, out: o.out, epochs: o.epochs, lr: o.lr, batch: o.batch, accumulate: 1, l2: 0, dropout: 0, valSplit: o.valSplit, testSplit: o.testSplit ?? 0,
+        model: o.model, keep: o.keep, keepStream: o.keepStream, by: o.by, data: o.data, out: o.out, epochs: o.epochs, lr: o.lr, batch: o.batch, accumulate: 1, l2: 0, dropout: 0, valSplit: o.valSplit, testSplit: o.testSplit ?? 0,
         inputSize: o.inputSize, seed: o.seed, callbacks: { ...DEFAULT_CALLBACKS, patience: o.patience }, augment: o.augment, device: o.device, calibration: o.calibration,
         calibrationImages: o.calibrationImages, taylorImages: o.taylorImages, name, version: o.modelVersion, log,
         ...(o.distill !== undefined ? { distill: { weight: o.distill, temperature: o.temperature } } : {}),

@@ -64,14 +64,16 @@ export const ManifestSchema = z.object({
   examples: z.array(FileRef.extend({ label: z.string().min(1) })).max(12).optional(),
   /**
    * The network's shape, where the pipeline built it: multiply-accumulates of one image (G), the inner widths
-   * [reduce, spatial] of every bottleneck by stage, and, for a pruned network, what it was pruned from.
+   * [reduce, spatial] of every bottleneck by stage, each stage's residual stream width, and, for a pruned
+   * network, what it was pruned from (`keepStream` when its streams were cut too).
    */
   network: z
     .object({
       gmac: z.number().positive(),
       widths: z.array(z.array(z.tuple([z.number().int().positive(), z.number().int().positive()]))),
+      streams: z.array(z.number().int().positive()).optional(),
       prunedFrom: z
-        .object({ model: z.string().min(1), gmac: z.number().positive(), keep: z.number().positive().max(1), by: z.enum(['l1', 'bn-gamma', 'taylor']) })
+        .object({ model: z.string().min(1), gmac: z.number().positive(), keep: z.number().positive().max(1), keepStream: z.number().positive().max(1).optional(), by: z.enum(['l1', 'bn-gamma', 'taylor']) })
         .optional(),
     })
     .optional(),

@@ -72,6 +72,30 @@ describe.skipIf(!torch.python)(`prune an imported torchvision ResNet50${torch.py
     }
   });
 
+  it('--keep-stream cuts each stage\'s residual stream too: widths and streams in the manifest, served, and read back by a second prune', async () => {
+    const out = testDir('prune-stream-');
+    await pruneCommand(options(imported, out, { keepStream: 0.5 }));
+    const manifest = parseManifest(JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')));
+    expect(manifest.network!.prunedFrom).toEqual({ model: 'torch-shapes@2.0.0', gmac: expect.any(Number), keep: 0.5, keepStream: 0.5, by: 'taylor' });
+    expect(manifest.network!.streams).toEqual([128, 256, 512, 1024]);
+    expect(manifest.network!.widths.map((s) => s[0])).toEqual([[32, 32], [64, 64], [128, 128], [256, 256]]);
+    expect(manifest.network!.gmac).toBeLessThan(manifest.network!.prunedFrom!.gmac * 0.3);
+    const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')) as { test: { agreement_fp32_int8: number }; pruning: { streams: string } };
+    expect(metrics.pruning.streams).toBe('128 256 512 1024');
+    expect(metrics.test.agreement_fp32_int8).toBeGreaterThanOrEqual(0);
+    const worker = await startWorker(out);
+    try {
+      const res = await fetch(`${worker.base}/predict`, { method: 'POST', body: readFileSync(join(data, 'circle', readdirSync(join(data, 'circle'))[0]!)) });
+      expect(res.status, await res.clone().text()).toBe(200);
+    } finally {
+      await worker.stop();
+    }
+    // Its fp32 file is a ResNet with narrower streams that import recognises: pruned again, the streams stay.
+    const again = testDir('prune-stream-again-');
+    await pruneCommand(options(out, again, { keep: 1, by: 'l1' }));
+    expect(parseManifest(JSON.parse(readFileSync(join(again, 'manifest.json'), 'utf8'))).network!.streams).toEqual([128, 256, 512, 1024]);
+  });
+
   it('--distill fine-tunes with the unpruned network as teacher and records it; a teacher of other classes is refused', async () => {
     const out = testDir('prune-distill-');
     const lines: string[] = [];
@@ -133,6 +157,9 @@ describe('pipeline prune refuses bad input with exit 2', () => {
     const keep = run('--model', dir, '--keep', '1.5');
     expect(keep.status).toBe(2);
     expect(keep.stderr).toMatch(/--keep.*1\.5/);
+    const stream = run('--model', dir, '--keep', '0.5', '--keep-stream', '0');
+    expect(stream.status).toBe(2);
+    expect(stream.stderr).toMatch(/--keep-stream.*expected a fraction in \(0, 1\], got 0/);
     const missing = run('--model', join(dir, 'nothing-here'), '--keep', '0.5');
     expect(missing.status, missing.stderr).toBe(2);
     expect(missing.stderr).toMatch(/--model .*nothing-here: no such file or folder/);

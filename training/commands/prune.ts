@@ -21,7 +21,7 @@ import { gmacOf } from '../network/macs.js';
 import { buildResNet } from '../network/resnet.js';
 import { exportToOnnx } from '../onnx/export.js';
 import { encodeModel } from '../onnx/proto.js';
-import { bnGammaScores, l1Scores, PruneInputError, taylorScores, type ChannelScores, type LabelledBatch, type PruneCriterion } from '../prune/rank.js';
+import { bnGammaScores, l1Scores, prunableConvolutions, PruneInputError, streamConvolutions, taylorScores, type ChannelScores, type LabelledBatch, type PruneCriterion } from '../prune/rank.js';
 import { pruneNetwork } from '../prune/slice.js';
 import { SourceError } from '../sources/graph.js';
 import { applyLayerWeights } from '../sources/layer-weights.js';
@@ -40,6 +40,8 @@ export interface PruneOptions extends Omit<TrainOptions, 'weights' | 'start' | '
   model: string;
   /** Fraction of each block's inner channels kept (rounded to multiples of 8). */
   keep: number;
+  /** Fraction of each stage's residual stream kept (1: the stream untouched, the published recipe). */
+  keepStream?: number;
   by: PruneCriterion;
   /** Fine-tuning epochs (0: prune only, for structure and speed measurements). */
   epochs: number;
@@ -102,12 +104,14 @@ function builtNetwork(start: StartNetwork): tf.LayersModel {
 }
 
 function channelScores(o: PruneOptions, start: StartNetwork, data: TrainingData): ChannelScores {
-  if (o.by === 'l1') return l1Scores(start.description, start.weights!);
-  if (o.by === 'bn-gamma') return bnGammaScores(start.description, start.weights!);
+  const d = start.description;
+  const convs = [...prunableConvolutions(d), ...((o.keepStream ?? 1) < 1 ? streamConvolutions(d).flat() : [])];
+  if (o.by === 'l1') return l1Scores(d, start.weights!, convs);
+  if (o.by === 'bn-gamma') return bnGammaScores(d, start.weights!, convs);
   if (!start.keptHead) throw new PruneInputError(`--by taylor: the model's classifier has other classes than ${o.data}; the loss it differentiates needs them (use --by l1)`);
   const model = builtNetwork(start);
   try {
-    return taylorScores(start.description, model, taylorBatches(data, start.spec.width, o.taylorImages, o.seed));
+    return taylorScores(d, model, taylorBatches(data, start.spec.width, o.taylorImages, o.seed), convs);
   } finally {
     model.dispose();
   }
@@ -142,6 +146,7 @@ async function scoreUnpruned(source: ModelSource, start: StartNetwork, data: Tra
   return { split, count: set.tensors.length, top1_fp32: top1(p32.predicted, set.labels), top1_int8: p8 ? top1(p8.predicted, set.labels) : null };
 }
 
+const streamsLine = (d: ResNetDescription) => d.stages.map((s) => s.width).join(' ');
 const widthsLine = (d: ResNetDescription) => d.stages.map((s) => s.blocks.map((b) => `${b.reduce}/${b.spatial}`).join(' ')).join(' | ');
 
 export async function pruneCommand(o: PruneOptions) {
@@ -168,9 +173,10 @@ export async function pruneCommand(o: PruneOptions) {
   if (before) log(`prune: before, ${before.split} top-1 ${before.top1_int8 === null ? '' : `int8 ${before.top1_int8.toFixed(3)}, `}fp32 ${before.top1_fp32.toFixed(3)} (${before.count} images)`);
 
   const scores = channelScores(o, start, data);
-  const pruned = pruneNetwork(start.description, start.weights, scores, o.keep);
-  const prunedFrom: PrunedFrom = { model: source.manifest ? `${source.manifest.name}@${source.manifest.version}` : basename(source.path), gmac: gmacOf(start.description), keep: o.keep, by: o.by };
-  log(`prune: keep ${o.keep} by ${o.by}: ${prunedFrom.gmac} → ${gmacOf(pruned.description)} GMAC; inner widths ${widthsLine(pruned.description)}`);
+  const keepStream = o.keepStream ?? 1;
+  const pruned = pruneNetwork(start.description, start.weights, scores, o.keep, keepStream);
+  const prunedFrom: PrunedFrom = { model: source.manifest ? `${source.manifest.name}@${source.manifest.version}` : basename(source.path), gmac: gmacOf(start.description), keep: o.keep, ...(keepStream < 1 ? { keepStream } : {}), by: o.by };
+  log(`prune: keep ${o.keep}${keepStream < 1 ? `, stream ${keepStream}` : ''} by ${o.by}: ${prunedFrom.gmac} → ${gmacOf(pruned.description)} GMAC; inner widths ${widthsLine(pruned.description)}; streams ${streamsLine(pruned.description)}`);
 
   // Fine-tuning shows the network the images it was trained on, augmented as then: the default model's own recipe
   // for the default model (its recolourings taught it faint and hue-only shapes), train's for the rest.
@@ -205,6 +211,7 @@ export async function pruneCommand(o: PruneOptions) {
       from: prunedFrom,
       gmac: gmacOf(pruned.description),
       widths: widthsLine(pruned.description),
+      streams: streamsLine(pruned.description),
       fine_tune_epochs: o.epochs,
       augmentation: o.epochs > 0 && o.augment ? augmentation : null,
       distillation: distillation ? o.distill : null,

@@ -1,4 +1,4 @@
-/** @module The manifest's `network` field: what one image costs (GMAC) and the widths of every bottleneck. */
+/** @module The manifest's `network` field: what one image costs (GMAC), the widths of every bottleneck and stream. */
 import type { Manifest } from '../../src/core/manifest.js';
 import type { ResNetDescription } from '../network/description.js';
 import { gmacOf } from '../network/macs.js';
@@ -9,6 +9,7 @@ export function networkSummary(d: ResNetDescription, prunedFrom?: PrunedFrom): N
   return {
     gmac: gmacOf(d),
     widths: d.stages.map((s) => s.blocks.map((b) => [b.reduce, b.spatial] as [number, number])),
+    streams: d.stages.map((s) => s.width),
     ...(prunedFrom ? { prunedFrom } : {}),
   };
 }

@@ -6,7 +6,7 @@ import { buildResNet } from '../network/resnet.js';
 import { setBatchNormStatistics } from '../network/batch-norm-statistics.js';
 import { applyLayerWeights, type LayerWeights } from '../sources/layer-weights.js';
 import { useBackend } from '../tf/backend.js';
-import { bnGammaScores, l1Scores, prunableConvolutions, PruneInputError, taylorScores } from './rank.js';
+import { bnGammaScores, l1Scores, prunableConvolutions, PruneInputError, streamConvolutions, taylorScores } from './rank.js';
 import { bestChannels, keptChannels, pruneNetwork, sliceKernel } from './slice.js';
 
 beforeAll(async () => {
@@ -86,6 +86,50 @@ describe('pruning a network', () => {
       expect(Array.from(s).some((v) => v > 0), conv).toBe(true);
     }
     tf.dispose([images, labels]);
+    [model, small, other].forEach((m) => m.dispose());
+  });
+
+  it('cuts each stage\'s residual stream as one group (projection, every _3_conv, the readers, the head): the same function when those channels are silent', () => {
+    const d = { ...standardResNet({ inputSize: 32, classes: 3, head: 'recipe' }), head: [{ kind: 'batch-norm' as const, epsilon: 1e-3 }, { kind: 'dense' as const, units: 16, activation: 'relu' as const }, { kind: 'dense' as const, units: 3, activation: 'softmax' as const }] };
+    const model = buildResNet(d, { seed: 5 });
+    const images = tf.randomNormal([4, 32, 32, 3], 0, 40, 'float32', 9) as tf.Tensor4D;
+    setBatchNormStatistics(model, images);
+    const weights = weightsOf(model);
+    // A stream channel is silent when every layer adding into it outputs 0 there: the add and its ReLU give 0.
+    const silenced = d.stages.map((stage, i) => {
+      const off = [...Array(stage.width).keys()].filter((c) => c % 4 !== 0);
+      for (const conv of streamConvolutions(d)[i]!) {
+        const bn = weights.get(conv.replace(/_conv$/, '_bn'))!;
+        for (const c of off) bn[0]!.data[c] = bn[1]!.data[c] = 0;
+      }
+      return off;
+    });
+    // The head's BN maps a silent channel to β − γμ/σ ≠ 0: the cut must move that into the next dense's bias.
+    weights.get('head_bn')![1]!.data.fill(0.3);
+    weights.get('head_bn')![2]!.data.fill(0.1);
+    for (const w of weights.get('predictions')!) w.data.forEach((v, k) => (w.data[k] = v * 0.01)); // an unsaturated softmax: outputs that can differ
+    applyLayerWeights(model, weights);
+    const scores = l1Scores(d, weights, [...prunableConvolutions(d), ...streamConvolutions(d).flat()]);
+    const pruned = pruneNetwork(d, weights, scores, 1, 0.25);
+    expect(pruned.description.stages.map((s) => s.width)).toEqual([64, 128, 256, 512]);
+    d.stages.forEach((_, i) => expect(pruned.kept.get(`conv${i + 2}_stream`)!.some((c) => silenced[i]!.includes(c))).toBe(false));
+    const small = buildResNet(pruned.description, { seed: 1 });
+    expect(applyLayerWeights(small, pruned.weights).missing).toEqual([]);
+    const want = (model.predict(images) as tf.Tensor).dataSync();
+    const got = (small.predict(images) as tf.Tensor).dataSync();
+    expect(Math.max(...Array.from(got, (v, i) => Math.abs(v - want[i]!)))).toBeLessThan(1e-5);
+    expect(gmacOf(pruned.description)).toBeLessThan(gmacOf(d) * 0.75); // the 1×1s on the stream shrink; the 3×3s keep theirs
+    // Other stream channels kept: another function (the test can fail). Scores stay positive, as every criterion's are.
+    const flipped = new Map([...scores].map(([k, v]) => [k, k.endsWith('_3_conv') || k.endsWith('_0_conv') ? v.map((x) => 1 / (1 + x)) : v]));
+    const wrong = pruneNetwork(d, weights, flipped, 1, 0.25);
+    const other = buildResNet(wrong.description, { seed: 1 });
+    applyLayerWeights(other, wrong.weights);
+    const off = (other.predict(images) as tf.Tensor).dataSync();
+    expect(Math.max(...Array.from(off, (v, i) => Math.abs(v - want[i]!)))).toBeGreaterThan(1e-3);
+    expect(() => pruneNetwork(d, weights, l1Scores(d, weights), 1, 0.5)).toThrow(/no channel scores for conv2_block1_0_conv/);
+    expect(() => pruneNetwork(d, weights, scores, 1, 0)).toThrow(/--keep-stream/);
+    expect(() => pruneNetwork({ ...d, pooling: 'flatten' }, weights, scores, 1, 0.5)).toThrow(/flattens/);
+    tf.dispose(images);
     [model, small, other].forEach((m) => m.dispose());
   });
 

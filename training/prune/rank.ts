@@ -7,7 +7,8 @@
  * - `taylor`: the first-order Taylor estimate of the loss change when the channel is removed, (γ·∂L/∂γ)²
  *   summed over mini-batches (Molchanov et al., CVPR 2019, "Taylor-FO-BN"); needs labelled images. With a
  *   folded BN (γ = 1, statistics 0/1) it is the channel's activation × gradient, their ICLR 2017 criterion.
- * Scores are per layer: channels are only compared with the other channels of the same convolution.
+ * Scores are per layer: channels are only compared with the other channels of the same convolution (a stream's
+ * coupled layers are summed by prune/slice.ts). Each scorer takes the convolutions to score, the inner ones by default.
  */
 import * as tf from '@tensorflow/tfjs';
 import { isFoldedBatchNorm } from '../network/batch-norm-statistics.js';
@@ -28,6 +29,15 @@ export class PruneInputError extends Error {}
 /** The prunable convolutions: each block's first 1×1 (`_1_conv`) and its 3×3 (`_2_conv`), in network order. */
 export function prunableConvolutions(d: ResNetDescription): string[] {
   return d.stages.flatMap((s, i) => s.blocks.flatMap((_, b) => [1, 2].map((k) => `${stageName(i)}_block${b + 1}_${k}_conv`)));
+}
+
+/**
+ * The convolutions that write each stage's residual stream: the first block's projection (`_0_conv`) and every
+ * block's last 1×1 (`_3_conv`). Their outputs are added together, so their channels go or stay as one group
+ * (DepGraph's coupled layers, Fang et al. CVPR 2023).
+ */
+export function streamConvolutions(d: ResNetDescription): string[][] {
+  return d.stages.map((s, i) => [`${stageName(i)}_block1_0_conv`, ...s.blocks.map((_, b) => `${stageName(i)}_block${b + 1}_3_conv`)]);
 }
 
 const bnOf = (conv: string) => conv.replace(/_conv$/, '_bn');
@@ -52,8 +62,8 @@ function filterL1(kernel: WeightArray): Float64Array {
   return sums;
 }
 
-export function l1Scores(d: ResNetDescription, weights: LayerWeights): ChannelScores {
-  return new Map(prunableConvolutions(d).map((conv) => {
+export function l1Scores(d: ResNetDescription, weights: LayerWeights, convs = prunableConvolutions(d)): ChannelScores {
+  return new Map(convs.map((conv) => {
     const l1 = filterL1(layer(weights, conv)[0]!);
     const scale = bnScale(layer(weights, bnOf(conv)), d.bnEpsilon);
     return [conv, l1.map((v, c) => v * scale[c]!)];
@@ -61,8 +71,8 @@ export function l1Scores(d: ResNetDescription, weights: LayerWeights): ChannelSc
 }
 
 
-export function bnGammaScores(d: ResNetDescription, weights: LayerWeights): ChannelScores {
-  return new Map(prunableConvolutions(d).map((conv) => {
+export function bnGammaScores(d: ResNetDescription, weights: LayerWeights, convs = prunableConvolutions(d)): ChannelScores {
+  return new Map(convs.map((conv) => {
     const bn = layer(weights, bnOf(conv));
     if (isFoldedBatchNorm(bn.map((w) => w.data), d.bnEpsilon)) {
       throw new PruneInputError(`--by bn-gamma: ${bnOf(conv)} was folded into ${conv} when the model was exported (every γ reads 1), so γ ranks nothing; use --by l1 or --by taylor, or prune the source file that still has its BatchNormalization layers`);
@@ -80,10 +90,9 @@ export interface LabelledBatch {
 
 /**
  * Taylor-FO-BN on `model` (built from `d` with its weights loaded; its BN in inference mode, as it serves):
- * Σ over batches of (γ·∂L/∂γ)² for the BN after every prunable convolution.
+ * Σ over batches of (γ·∂L/∂γ)² for the BN after every convolution in `convs` (the prunable ones unless told).
  */
-export function taylorScores(d: ResNetDescription, model: tf.LayersModel, batches: Iterable<LabelledBatch>): ChannelScores {
-  const convs = prunableConvolutions(d);
+export function taylorScores(d: ResNetDescription, model: tf.LayersModel, batches: Iterable<LabelledBatch>, convs = prunableConvolutions(d)): ChannelScores {
   const gammas = convs.map((conv) => (model.getLayer(bnOf(conv)).trainableWeights[0] as unknown as { val: tf.Variable }).val);
   const sums = convs.map((conv) => new Float64Array(model.getLayer(conv).outputShape.at(-1) as number));
   let seen = 0;
