@@ -2,13 +2,14 @@
  * The price of a classification for each lever, in one run: the 224 px int8 ResNet50 that `npm run bench` prices
  * (model/bench/: the default model's trained weights at 224×224, Keras' v1 blocks, a 5-class head; Workers AI's
  * 1000-class head would add 2 M of its 3.9 G multiply-accumulates), with its bottlenecks' inner channels pruned to
- * keep 1.0 / 0.75 / 0.5 / 0.35 as `pipeline prune --epochs 0 --by l1` cuts them (multiples of 8, the residual
- * stream untouched), and at inputs 224 / 192 / 160, the two combined at 160. Each variant is quantized to int8
+ * keep 1.0 / 0.75 / 0.5 / 0.35 / 0.25 as `pipeline prune --epochs 0 --by l1` cuts them (multiples of 8, the residual
+ * stream untouched), then with each stage's residual stream cut too (`--keep-stream`), and at inputs 224 / 192 /
+ * 160, the levers combined at 160. Each variant is quantized to int8
  * on drawn shapes, written in the split form the Worker loads, then served by workerd (wrangler dev, no
  * debugger): warm inference and CPU-ms per request (user + system of the workerd process over the requests,
  * /proc), the price on Workers Paid ($0.30/M requests + $0.02/M CPU-ms), the session's wasm heap (a fresh
  * process, as publish measures it). Speed and price only: accuracy is bench/prune-accuracy.ts's question.
- * Usage: npx tsx bench/price.ts [--json bench/results/price.json] [--svg bench/results/price.svg]   (~20 min on 2 cores; needs model/bench/ from `npm run model`)
+ * Usage: npx tsx bench/price.ts [--json bench/results/price.json] [--svg bench/results/price.svg] [--only 224:0.25:0.5]   (~30 min on 2 cores; needs model/bench/ from `npm run model`)
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -30,7 +31,7 @@ import { exportToOnnx } from '../training/onnx/export.js';
 import { encodeModel } from '../training/onnx/proto.js';
 import { quantizeStatic } from '../training/onnx/quantize.js';
 import { MAX_SESSION_HEAP_MB, measureSessionHeapMb } from '../training/onnx/worker-fit.js';
-import { l1Scores } from '../training/prune/rank.js';
+import { l1Scores, prunableConvolutions, streamConvolutions } from '../training/prune/rank.js';
 import { pruneNetwork } from '../training/prune/slice.js';
 import { applyLayerWeights, type LayerWeights } from '../training/sources/layer-weights.js';
 import { readSource } from '../training/sources/source.js';
@@ -42,9 +43,10 @@ import { startWorker } from './lib/worker-server.js';
 const WORKERS_AI_USD_PER_MILLION = 2.51;
 /** Workers Paid: $0.30 per million requests + $0.02 per million CPU-ms. */
 const usdPerMillion = (cpuMs: number) => Math.round((0.3 + 0.02 * cpuMs) * 100) / 100;
-const VARIANTS: Array<{ keep: number; size: number }> = [
+const VARIANTS: Array<{ keep: number; stream?: number; size: number }> = [
   { keep: 1, size: 224 }, { keep: 0.75, size: 224 }, { keep: 0.5, size: 224 }, { keep: 0.35, size: 224 }, { keep: 0.25, size: 224 },
-  { keep: 1, size: 192 }, { keep: 1, size: 160 }, { keep: 0.5, size: 160 }, { keep: 0.35, size: 160 },
+  { keep: 0.5, stream: 0.5, size: 224 }, { keep: 0.35, stream: 0.5, size: 224 }, { keep: 0.25, stream: 0.5, size: 224 }, { keep: 0.35, stream: 0.35, size: 224 },
+  { keep: 1, size: 192 }, { keep: 1, size: 160 }, { keep: 0.5, size: 160 }, { keep: 0.35, size: 160 }, { keep: 0.25, stream: 0.5, size: 160 }, { keep: 0.25, stream: 0.35, size: 160 },
 ];
 const TIER_UP = 15;
 const MEASURED = 20;
@@ -102,11 +104,14 @@ const committed = JSON.parse(readFileSync('bench/results/bench.json', 'utf8')) a
 console.log(JSON.stringify({ host_reference_ms: hostReference.median_ms, committed_bench_ms: committed.ort_web_node_int8_ms }));
 
 const rows: Record<string, number | boolean>[] = [];
-// --variants N: only the first N (a quick check of the script; the committed table is all of them).
-for (const { keep, size } of VARIANTS.slice(0, Number(arg('--variants') ?? VARIANTS.length))) {
+// --variants N: only the first N; --only SIZE:KEEP[:STREAM]: that one (quick checks; the committed table is all of them).
+const only = arg('--only')?.split(':').map(Number);
+const chosen = only ? VARIANTS.filter((v) => v.size === only[0] && v.keep === only[1] && (v.stream ?? 1) === (only[2] ?? 1)) : VARIANTS.slice(0, Number(arg('--variants') ?? VARIANTS.length));
+for (const { keep, stream = 1, size } of chosen) {
   const base = { description: { ...source.description, inputSize: size }, weights: source.weights };
-  // Structure as `prune --epochs 0 --by l1` leaves it (on random weights the criterion only decides which channels go).
-  const variant = keep === 1 ? base : pruneNetwork(base.description, base.weights, l1Scores(base.description, base.weights), keep);
+  // Structure as `prune --epochs 0 --by l1 [--keep-stream]` leaves it (the criterion only decides which channels go).
+  const convs = [...prunableConvolutions(base.description), ...(stream < 1 ? streamConvolutions(base.description).flat() : [])];
+  const variant = keep === 1 && stream === 1 ? base : pruneNetwork(base.description, base.weights, l1Scores(base.description, base.weights, convs), keep, stream);
   const dir = mkdtempSync(join(tmpdir(), `price-${size}-${keep}-`));
   try {
     const int8Bytes = await writeVariant(dir, variant.description, variant.weights, keep);
@@ -131,7 +136,7 @@ for (const { keep, size } of VARIANTS.slice(0, Number(arg('--variants') ?? VARIA
       await worker.stop();
     }
     const row = {
-      keep, input: size, gmac: gmacOf(variant.description), int8_mb: round(int8Bytes / 2 ** 20), workerd_infer_p50_ms: round(median(inference)),
+      keep, keep_stream: stream, input: size, gmac: gmacOf(variant.description), int8_mb: round(int8Bytes / 2 ** 20), workerd_infer_p50_ms: round(median(inference)),
       cpu_ms_per_request: round(cpuPerRequest), usd_per_million: usdPerMillion(cpuPerRequest), below_workers_ai: usdPerMillion(cpuPerRequest) < WORKERS_AI_USD_PER_MILLION,
       wasm_heap_mb: heap, fits_worker: heap <= MAX_SESSION_HEAP_MB,
     };
@@ -153,10 +158,10 @@ function plot(points: typeof rows): string {
   const ticksX = Array.from({ length: maxX + 1 }, (_, i) => `<text x="${x(i)}" y="${h - bottom + 18}" text-anchor="middle" font-size="12">${i}</text>`).join('');
   const ticksY = Array.from({ length: maxY + 1 }, (_, i) => `<text x="${left - 8}" y="${y(i) + 4}" text-anchor="end" font-size="12">$${i}</text>`).join('');
   const label = (p: (typeof points)[number]) => (x(p.gmac as number) > w * 0.75 ? { dx: -6, anchor: 'end' } : { dx: 6, anchor: 'start' });
-  const dots = points.map((p) => `<circle cx="${x(p.gmac as number)}" cy="${y(p.usd_per_million as number)}" r="4" fill="#1f5fbf"/><text x="${x(p.gmac as number) + label(p).dx}" y="${y(p.usd_per_million as number) - 6}" text-anchor="${label(p).anchor}" font-size="11">${p.input} px, keep ${p.keep}</text>`).join('');
+  const dots = points.map((p) => `<circle cx="${x(p.gmac as number)}" cy="${y(p.usd_per_million as number)}" r="4" fill="#1f5fbf"/><text x="${x(p.gmac as number) + label(p).dx}" y="${y(p.usd_per_million as number) - 6}" text-anchor="${label(p).anchor}" font-size="11">${p.input} px, keep ${p.keep}${p.keep_stream !== undefined && p.keep_stream !== 1 ? `, stream ${p.keep_stream}` : ''}</text>`).join('');
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" font-family="sans-serif"><rect width="100%" height="100%" fill="white"/>
 <line x1="${left}" y1="${h - bottom}" x2="${w - right}" y2="${h - bottom}" stroke="black"/><line x1="${left}" y1="${top}" x2="${left}" y2="${h - bottom}" stroke="black"/>${ticksX}${ticksY}
-<text x="${(w + left) / 2}" y="${h - 12}" text-anchor="middle" font-size="13">GMAC per image (int8 ResNet50, bottleneck widths pruned)</text>
+<text x="${(w + left) / 2}" y="${h - 12}" text-anchor="middle" font-size="13">GMAC per image (int8 ResNet50, pruned)</text>
 <text x="16" y="${(h - bottom) / 2}" transform="rotate(-90 16 ${(h - bottom) / 2})" text-anchor="middle" font-size="13">$ per million images, Workers Paid</text>
 ${line(WORKERS_AI_USD_PER_MILLION, `Workers AI resnet-50: $${WORKERS_AI_USD_PER_MILLION}`, '#c0392b')}${line(1, '$1', '#7f8c8d')}${dots}</svg>
 `;

@@ -383,12 +383,12 @@ function priceSection(): string {
   const file = 'bench/results/price.json';
   if (!statSync(file, { throwIfNoEntry: false })) return '';
   const d = JSON.parse(readFileSync(file, 'utf8')) as { command: string; date: string; machine: { cpu: string; cores: number }; network: string; note?: string; pricing: { workers_ai_usd_per_million: number }; host?: { ort_web_node_ms: number; committed_bench_ort_web_node_ms: number | null; committed_bench_usd_per_million: number | null }; max_session_heap_mb: number; tier_up_requests: number; measured_requests: number; rows: Array<Record<string, number | boolean>> };
-  const rows = d.rows.map((r) => `| ${r.input} px | ${r.keep} | ${r.gmac} | ${r.int8_mb} | ${r.workerd_infer_p50_ms} | ${r.cpu_ms_per_request} | **$${Number(r.usd_per_million).toFixed(2)}** | ${r.below_workers_ai ? 'yes' : 'no'} | ${r.wasm_heap_mb} |`);
+  const rows = d.rows.map((r) => `| ${r.input} px | ${r.keep} | ${r.keep_stream ?? 1} | ${r.gmac} | ${r.int8_mb} | ${r.workerd_infer_p50_ms} | ${r.cpu_ms_per_request} | **$${Number(r.usd_per_million).toFixed(2)}** | ${r.below_workers_ai ? 'yes' : 'no'} | ${r.wasm_heap_mb} |`);
   return `
 ## The price of each lever (\`${d.command}\`, ${d.date}, ${d.machine.cpu}, ${d.machine.cores} cores)
 
 ${d.network}. Each variant's bottlenecks are cut as \`pipeline prune --epochs 0\` cuts them (inner widths × keep, in
-multiples of 8; the residual stream untouched), quantized to int8 and served by workerd (wrangler dev, no debugger):
+multiples of 8; each stage's residual stream × stream, \`--keep-stream\`, 1: untouched), quantized to int8 and served by workerd (wrangler dev, no debugger):
 ${d.tier_up_requests} requests to tier up, then ${d.measured_requests} measured. CPU per request: user + system of the workerd process (an upper
 bound of billed CPU); $ per million on Workers Paid = 0.30 + 0.02 × CPU-ms; Workers AI's resnet-50:
 $${d.pricing.workers_ai_usd_per_million}.${d.note ? ` ${d.note}` : ''} Plot: bench/results/price.svg. Accuracy of pruning: next section.
@@ -398,8 +398,8 @@ committed \`npm run bench\` run (above: $${d.host.committed_bench_usd_per_millio
 within this table; each variant's price on the faster host is about its price here ÷ that ratio (the $0.30 per request aside).
 ` : ''}
 
-| input | keep | GMAC | int8 MB | workerd inference p50 (ms) | CPU-ms / request | $ / million | below Workers AI | wasm heap (MB) |
-|---|---|---|---|---|---|---|---|---|
+| input | keep | stream | GMAC | int8 MB | workerd inference p50 (ms) | CPU-ms / request | $ / million | below Workers AI | wasm heap (MB) |
+|---|---|---|---|---|---|---|---|---|---|
 ${rows.join('\n')}
 ${opProfileParagraph()}`;
 }
