@@ -6,7 +6,7 @@
  * computes it, on the two test sets the build draws after every choice (our renderer, librsvg). Also the
  * criteria before any fine-tuning (`--epochs 0`): L1 against Taylor at both keeps, scored by the pipeline.
  * Usage: npx tsx bench/prune-accuracy.ts [--json bench/results/prune-accuracy.json] [--epochs 3] [--lr 1e-4]
- *   [--keeps 0.75,0.5] [--no-criteria] [--augmentation train|default-model] [--distill 0.5 [--temperature 4]]
+ *   [--keeps 0.75,0.5] [--keep-stream 0.5] [--no-criteria] [--augmentation train|default-model] [--distill 0.5 [--temperature 4]]
  * (about 50 min on 2 cores; needs model/ and its build cache). Fine-tuning augments as `prune` does by default (the
  * default model's own recipe for the default model, since 2026-12-07; train's before), unless --augmentation says.
  */
@@ -27,6 +27,7 @@ const arg = (name: string, fallback: string) => (process.argv.includes(name) ? p
 const EPOCHS = Number(arg('--epochs', '3'));
 const LR = Number(arg('--lr', '1e-4'));
 const KEEPS = arg('--keeps', '0.75,0.5').split(',').map(Number);
+const KEEP_STREAM = Number(arg('--keep-stream', '1'));
 const CRITERIA = !process.argv.includes('--no-criteria');
 const AUGMENTATION = arg('--augmentation', '');
 const DISTILL = process.argv.includes('--distill') ? { weight: Number(arg('--distill', '')), temperature: Number(arg('--temperature', '4')) } : undefined;
@@ -78,7 +79,7 @@ async function servedTop1(dir: string) {
 
 const options = (out: string, keep: number, by: PruneCriterion, epochs: number): PruneOptions => ({
   model, out, data, keep, by, epochs, lr: LR, batch: 32, accumulate: 1, l2: 0, dropout: 0, valSplit: 0.2, testSplit: 0, inputSize: 32, seed: 1,
-  callbacks: DEFAULT_CALLBACKS, augment: true, device: 'cpu', calibration: 'percentile', calibrationImages: 100, taylorImages: 128, name: `resnet50-shapes-pruned-${keep}`, version: '1.0.0', log,
+  callbacks: DEFAULT_CALLBACKS, augment: true, device: 'cpu', calibration: 'percentile', calibrationImages: 100, taylorImages: 128, name: `resnet50-shapes-pruned-${keep}`, version: '1.0.0', log, keepStream: KEEP_STREAM,
   ...(augmentation ? { augmentation } : {}),
   ...(DISTILL && epochs > 0 ? { distill: DISTILL } : {}),
 });
@@ -108,7 +109,7 @@ try {
     const r = await pruneCommand(options(out, keep, 'taylor', EPOCHS));
     const minutes = round((Date.now() - t0) / 60_000, 1);
     const history = (r.history ?? []).map((h) => ({ epoch: h.epoch, val_accuracy: round(h.val_accuracy), seconds: Math.round(h.seconds) }));
-    rows.push({ keep, by: 'taylor', fine_tune_epochs: EPOCHS, fine_tune_lr: LR, augmentation: (r.pruning as { augmentation?: unknown }).augmentation ?? null, distillation: (r.pruning as { distillation?: unknown }).distillation ?? null, gmac: r.pruning.gmac, widths: r.pruning.widths, prune_minutes: minutes, history, pipeline_test_top1_int8: round(r.pruning.after.top1_int8), ...(await servedTop1(out)) });
+    rows.push({ keep, ...(KEEP_STREAM < 1 ? { keep_stream: KEEP_STREAM, streams: (r.pruning as { streams?: string }).streams } : {}), by: 'taylor', fine_tune_epochs: EPOCHS, fine_tune_lr: LR, augmentation: (r.pruning as { augmentation?: unknown }).augmentation ?? null, distillation: (r.pruning as { distillation?: unknown }).distillation ?? null, gmac: r.pruning.gmac, widths: r.pruning.widths, prune_minutes: minutes, history, pipeline_test_top1_int8: round(r.pruning.after.top1_int8), ...(await servedTop1(out)) });
     console.log(JSON.stringify(rows.at(-1)));
   }
   const result = {
