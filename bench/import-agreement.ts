@@ -1,5 +1,5 @@
 /**
- * `npx tsx bench/import-agreement.ts [--size 64] [--steps 300] [--per-class 200] [--json bench/results/import-agreement.json]`:
+ * `npx tsx bench/import-agreement.ts [--size 64] [--steps 300] [--per-class 200] [--prune-epochs 2] [--prune-keep 0.5] [--json bench/results/import-agreement.json]`:
  * does a model fine-tuned in PyTorch answer at the edge as it answers in PyTorch? A torchvision ResNet50 with a
  * 5-class `fc` is fine-tuned in PyTorch (Debian's python3-torch, AdamW, one cycle) on drawn shapes. No pretrained
  * weights can be downloaded here, so its trunk starts from the default model's (model/, `npm run model`: our v1
@@ -8,7 +8,9 @@
  * folder; each is imported (`pipeline import`), published to a Worker (wrangler dev, workerd) and asked over HTTP
  * about held-out images no step saw, as drawn (JPEG: the Worker decodes with jpeg-js, PyTorch's loader with
  * libjpeg) and as PNG of the same pixels. The Worker's top-1 is compared with PyTorch's own top-1 (PIL +
- * torchvision's eval transform on the same files) and with the truth.
+ * torchvision's eval transform on the same files) and with the truth. Then the imported network is pruned
+ * (`pipeline prune`, Taylor, inner widths × --prune-keep) and fine-tuned on the same training images, and served
+ * and compared the same way, with prune's own int8↔fp32 agreement.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,6 +20,8 @@ import sharp from 'sharp';
 import { readFolderDataset } from '../training/data/folder.js';
 import { writeShapesDataset } from '../training/data/write-shapes.js';
 import { importCommand } from '../training/commands/import.js';
+import { pruneCommand } from '../training/commands/prune.js';
+import { DEFAULT_CALLBACKS } from '../training/train/callbacks.js';
 import { startWorker } from './lib/worker-server.js';
 
 const arg = (name: string) => {
@@ -29,6 +33,10 @@ const steps = Number(arg('--steps') ?? 300);
 const init = arg('--init') ?? 'model/resnet50-shapes-fp32.onnx';
 const perClass = Number(arg('--per-class') ?? 200);
 const testPerClass = Number(arg('--test-per-class') ?? 60);
+// The imported torchvision network pruned by `pipeline prune` (Taylor, inner widths × keep) and fine-tuned on the
+// same training images for this many epochs, then served like the others (0: no pruned row).
+const pruneEpochs = Number(arg('--prune-epochs') ?? 2);
+const pruneKeep = Number(arg('--prune-keep') ?? 0.5);
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const python = '/usr/bin/python3';
 
@@ -60,10 +68,8 @@ try {
   const state = JSON.parse(readFileSync(join(torchDir, 'state.json'), 'utf8')) as { torch: string; torchvision: string };
   const labels = readFileSync(join(torchDir, 'labels.txt'), 'utf8').trim().split('\n');
 
-  const rows: Array<Record<string, unknown>> = [];
-  for (const [source, weights] of [['torch.onnx.export', join(torchDir, 'model.onnx')], ['Hugging Face folder', join(torchDir, 'hf')]] as const) {
-    const out = join(work, source === 'torch.onnx.export' ? 'imported-onnx' : 'imported-hf');
-    const { metrics } = await importCommand({ weights, calibration: join(work, 'shapes', 'train'), out, labels: weights.endsWith('.onnx') ? join(torchDir, 'labels.txt') : undefined, calibrationImages: 200, method: 'percentile', name: 'torch-shapes', version: '1', log });
+  /** Every held-out file over HTTP to a Worker serving `out`: its answers, compared with PyTorch's and the truth. */
+  const served = async (source: string, out: string, extra: Record<string, unknown>) => {
     const worker = await startWorker(out);
     const answers: number[] = [];
     try {
@@ -80,8 +86,7 @@ try {
     const half = test.files.length;
     rows.push({
       source,
-      reference_check: metrics.reference_check,
-      int8_fp32_agreement_calibration_heldout: metrics.measured.agreement_int8_fp32,
+      ...extra,
       agreement_with_pytorch_png: share((i) => answers[i] === pytorch.top1[i], 0, half),
       agreement_with_pytorch_jpeg: share((i) => answers[i] === pytorch.top1[i], half, 2 * half),
       accuracy_worker_png: share((i) => answers[i] === truth[i], 0, half),
@@ -91,10 +96,31 @@ try {
       answers,
     });
     log(`${source}: ${JSON.stringify(Object.fromEntries(Object.entries(rows.at(-1)!).filter(([k]) => k !== 'answers' && k !== 'reference_check')))}`);
+  };
+
+  const rows: Array<Record<string, unknown>> = [];
+  for (const [source, weights] of [['torch.onnx.export', join(torchDir, 'model.onnx')], ['Hugging Face folder', join(torchDir, 'hf')]] as const) {
+    const out = join(work, source === 'torch.onnx.export' ? 'imported-onnx' : 'imported-hf');
+    const { metrics } = await importCommand({ weights, calibration: join(work, 'shapes', 'train'), out, labels: weights.endsWith('.onnx') ? join(torchDir, 'labels.txt') : undefined, calibrationImages: 200, method: 'percentile', name: 'torch-shapes', version: '1', log });
+    await served(source, out, { reference_check: metrics.reference_check, int8_fp32_agreement_calibration_heldout: metrics.measured.agreement_int8_fp32 });
+  }
+  if (pruneEpochs > 0) {
+    // The imported folder pruned and fine-tuned on the training images PyTorch saw (a fifth held back for validation).
+    const out = join(work, 'imported-onnx-pruned');
+    const started = Date.now();
+    const r = await pruneCommand({
+      model: join(work, 'imported-onnx'), out, data: join(work, 'shapes', 'train'), keep: pruneKeep, by: 'taylor', epochs: pruneEpochs, lr: 1e-4, batch: 32, accumulate: 1, l2: 0, dropout: 0, valSplit: 0.2, testSplit: 0,
+      inputSize: size, seed: 1, callbacks: DEFAULT_CALLBACKS, augment: true, device: 'cpu', calibration: 'percentile', calibrationImages: 200, taylorImages: 128, name: 'torch-shapes-pruned', version: '1', log,
+    });
+    const validation = r.metrics.validation as { agreement_fp32_int8: number; count: number };
+    await served(`torch.onnx.export, pruned to keep ${pruneKeep} (taylor, ${pruneEpochs} epochs)`, out, {
+      gmac: { before: r.pruning.from.gmac, after: r.pruning.gmac }, prune_minutes: Math.round((Date.now() - started) / 6000) / 10,
+      int8_fp32_agreement_validation: validation.agreement_fp32_int8, validation_images: validation.count,
+    });
   }
   const [onnxRow, hfRow] = rows as Array<{ answers: number[] }>;
   const result = {
-    command: `npx tsx bench/import-agreement.ts --size ${size} --steps ${steps} --per-class ${perClass}`,
+    command: `npx tsx bench/import-agreement.ts --size ${size} --steps ${steps} --per-class ${perClass} --prune-epochs ${pruneEpochs} --prune-keep ${pruneKeep}`,
     init,
     date: new Date().toISOString(),
     machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: availableParallelism() },

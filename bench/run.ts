@@ -358,10 +358,13 @@ function importAgreementSection(): string {
   const d = JSON.parse(readFileSync(file, 'utf8')) as {
     command: string; date: string; machine: { cpu: string; cores: number }; heldout_images: number; hf_and_onnx_same_answers: number;
     pytorch: { torch: string; torchvision: string; train_seconds: number; steps: number; input: number; train_images: number };
-    rows: Array<{ source: string; reference_check: { max_abs_diff?: number; not_run?: string }; agreement_with_pytorch_png: number; agreement_with_pytorch_jpeg: number; accuracy_worker_png: number; accuracy_pytorch_png: number; accuracy_worker_jpeg: number; accuracy_pytorch_jpeg: number }>;
+    rows: Array<{ source: string; reference_check?: { max_abs_diff?: number; not_run?: string }; int8_fp32_agreement_validation?: number; validation_images?: number; gmac?: { before: number; after: number }; prune_minutes?: number; agreement_with_pytorch_png: number; agreement_with_pytorch_jpeg: number; accuracy_worker_png: number; accuracy_pytorch_png: number; accuracy_worker_jpeg: number; accuracy_pytorch_jpeg: number }>;
   };
   const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
-  const rows = d.rows.map((r) => `| ${r.source} | ${r.reference_check.max_abs_diff !== undefined ? r.reference_check.max_abs_diff.toExponential(2) : 'not run'} | ${pct(r.agreement_with_pytorch_png)} / ${pct(r.agreement_with_pytorch_jpeg)} | ${pct(r.accuracy_worker_png)} / ${pct(r.accuracy_pytorch_png)} | ${pct(r.accuracy_worker_jpeg)} / ${pct(r.accuracy_pytorch_jpeg)} |`);
+  const check = (r: (typeof d.rows)[number]) => r.reference_check
+    ? (r.reference_check.max_abs_diff !== undefined ? r.reference_check.max_abs_diff.toExponential(2) : 'not run')
+    : `pruned ${r.gmac?.before} → ${r.gmac?.after} GMAC in ${r.prune_minutes} min; int8 = fp32 on ${pct(r.int8_fp32_agreement_validation ?? 0)} of ${r.validation_images} validation images`;
+  const rows = d.rows.map((r) => `| ${r.source} | ${check(r)} | ${pct(r.agreement_with_pytorch_png)} / ${pct(r.agreement_with_pytorch_jpeg)} | ${pct(r.accuracy_worker_png)} / ${pct(r.accuracy_pytorch_png)} | ${pct(r.accuracy_worker_jpeg)} / ${pct(r.accuracy_pytorch_jpeg)} |`);
   return `
 ## A model fine-tuned in PyTorch, served by the Worker (\`${d.command} --json ${file}\`, ${d.date}, ${d.machine.cpu}, ${d.machine.cores} cores)
 
@@ -370,7 +373,8 @@ ${d.pytorch.train_images} drawn shapes at ${d.pytorch.input}×${d.pytorch.input}
 weights offline), exported with \`torch.onnx.export\` and saved as a Hugging Face folder; each imported (\`pipeline import\`),
 served by wrangler dev and asked over HTTP about ${d.heldout_images} held-out images as drawn (JPEG) and as PNG of the same
 pixels. PyTorch's answers: PIL + torchvision's eval transform on the same files. The two imports gave the same answer on
-${pct(d.hf_and_onnx_same_answers)} of the requests.
+${pct(d.hf_and_onnx_same_answers)} of the requests. A pruned row is the imported export cut by \`pipeline prune\` and fine-tuned on
+the same training images: its "= PyTorch's" is how far pruning moved the unpruned network's answers.
 
 | source | import check, max abs Δ | Worker top-1 = PyTorch's (PNG / JPEG) | accuracy PNG: Worker / PyTorch | accuracy JPEG: Worker / PyTorch |
 |---|---|---|---|---|
