@@ -451,7 +451,7 @@ ${criteria.join('\n')}
 
 /** The runs after the first, one row each: the recipe's augmentation, then the unpruned model as teacher. */
 function laterPruneRuns(pct: (x: unknown) => string): string {
-  const runs = ['bench/results/prune-accuracy-recipe.json', 'bench/results/prune-accuracy-distill.json']
+  const runs = ['bench/results/prune-accuracy-recipe.json', 'bench/results/prune-accuracy-distill.json', 'bench/results/prune-accuracy-distill-6.json', 'bench/results/prune-accuracy-stream.json']
     .filter((file) => statSync(file, { throwIfNoEntry: false }))
     .map((file) => JSON.parse(readFileSync(file, 'utf8')) as { command: string; date: string; rows: Array<Record<string, unknown>> });
   if (runs.length === 0) return '';
@@ -459,7 +459,7 @@ function laterPruneRuns(pct: (x: unknown) => string): string {
     const distill = r.distillation as { weight: number; temperature: number } | null | undefined;
     // The default model's recipe recolours (channel permutations); train's augmentation is affine only.
     const how = `${(r.augmentation as { channelPermutation?: number } | null)?.channelPermutation ? "the recipe's augmentation" : "train's augmentation"}${distill ? `, teacher α ${distill.weight} T ${distill.temperature}` : ''}`;
-    return `| \`${d.command}\`, ${d.date.slice(0, 10)} | ${r.keep} | ${how}; ${r.fine_tune_epochs} epochs, ${r.prune_minutes} min | ${pct(r.http_top1_shapes)} | ${pct(r.http_top1_svg)} | **${pct(r.http_top1_all)}** |`;
+    return `| \`${d.command}\`, ${d.date.slice(0, 10)} | ${r.keep}${r.keep_stream ? `, stream ${r.keep_stream}` : ''} | ${how}; ${r.fine_tune_epochs} epochs at ${r.fine_tune_lr}, ${r.prune_minutes} min | ${pct(r.http_top1_shapes)} | ${pct(r.http_top1_svg)} | **${pct(r.http_top1_all)}** |`;
   }));
   return `
 Later runs on the same splits (the unpruned row above is their reference):
