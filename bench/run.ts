@@ -416,7 +416,7 @@ function opProfileParagraph(): string {
   const [first, ...rest] = d.rows;
   if (!first) return '';
   return `
-The same files in other engines (\`${d.command}\`, ${d.date}): ${rest.map((r) => `${r.model} takes ${r.of_first.native}× ${first.model}'s time in native onnxruntime, ${r.of_first.ort_web}× in ORT-web in Node, ${r.of_first.ort_web_bounds_checked}× with V8's explicit bounds checks`).join('; ')}: the wasm int8 convolution gains less from narrow layers than native code does (docs/performance.md).
+The same files in other engines (\`${d.command}\`, ${d.date}): ${rest.map((r) => `${r.model} takes ${r.of_first.native}× ${first.model}'s time in native onnxruntime, ${r.of_first.ort_web}× in ORT-web in Node, ${r.of_first.ort_web_bounds_checked}× with V8's explicit bounds checks`).join('; ')}. The wasm int8 convolution gains less from narrow layers than native code does, and with the inner widths alone cut, the layers on the full residual stream (stem, projections, the 1×1s that read and write it) keep most of the time; ORT-web's per-layer profile: docs/performance.md.
 `;
 }
 

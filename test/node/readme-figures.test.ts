@@ -113,27 +113,30 @@ describe('README import figures', () => {
 });
 
 describe("README's price of each lever (bench/results/price.json, bench/results/prune-accuracy*.json)", () => {
-  const price = json('bench/results/price.json') as { host: { ort_web_node_ms: number; committed_bench_ort_web_node_ms: number }; rows: Array<{ keep: number; input: number; gmac: number; cpu_ms_per_request: number; usd_per_million: number }> };
-  // The first run (train's augmentation), the recipe's augmentation, and with the unpruned model as teacher.
-  const accuracyRuns = ['prune-accuracy.json', 'prune-accuracy-recipe.json', 'prune-accuracy-distill.json'].map((f) => json(`bench/results/${f}`) as { rows: Array<{ keep: number; http_top1_all: number; prune_minutes?: number }> });
+  const price = json('bench/results/price.json') as { host: { ort_web_node_ms: number; committed_bench_ort_web_node_ms: number }; rows: Array<{ keep: number; keep_stream?: number; input: number; gmac: number; cpu_ms_per_request: number; usd_per_million: number }> };
+  // The run the README quotes for each pruned variant (older runs of the same keep: BENCHMARKS.md, docs/pipeline.md).
+  const quotedRuns: Array<[file: string, keep: number]> = [['prune-accuracy.json', 0.75], ['prune-accuracy-distill-6.json', 0.5], ['prune-accuracy-stream.json', 0.25]];
   const percent = (x: number) => `${(x * 100).toFixed(1)} %`;
-  const row = (input: number, keep: number) => section.split('\n').find((l) => l.startsWith(`| ${input} px, keep ${keep} |`));
+  const row = (input: number, keep: number, stream = 1) => section.split('\n').find((l) => l.startsWith(`| ${input} px, keep ${keep}${stream < 1 ? `, stream ${stream}` : ''} |`));
 
   it('has a row per variant of the run, with its GMAC, CPU-ms and price as the file has them', () => {
     for (const r of price.rows) {
-      const line = row(r.input, r.keep);
-      expect(line, `${r.input} px, keep ${r.keep}`).toBeDefined();
+      const line = row(r.input, r.keep, r.keep_stream);
+      expect(line, `${r.input} px, keep ${r.keep}, stream ${r.keep_stream}`).toBeDefined();
       for (const v of [String(r.gmac), String(r.cpu_ms_per_request), `$${r.usd_per_million.toFixed(2)}`]) expect(line, `${r.input} px, keep ${r.keep}: ${v}`).toContain(v);
     }
     expect(section).toContain(`${price.host.ort_web_node_ms} against ${price.host.committed_bench_ort_web_node_ms} ms`);
   });
 
-  it('quotes the served top-1 and fine-tuning minutes of each pruned default model beside its keep at 224 px', () => {
-    for (const run of accuracyRuns) {
-      for (const r of run.rows) {
-        expect(row(224, r.keep), `keep ${r.keep}`).toContain(percent(r.http_top1_all));
-        if (r.prune_minutes !== undefined) expect(row(224, r.keep), `keep ${r.keep}`).toContain(`${r.prune_minutes} min`);
-      }
+  it('quotes the served top-1 and fine-tuning minutes of each pruned default model beside its variant at 224 px, and the unpruned one', () => {
+    for (const [file, keep] of quotedRuns) {
+      const run = json(`bench/results/${file}`) as { rows: Array<{ keep: number; keep_stream?: number; http_top1_all: number; prune_minutes?: number }> };
+      const pruned = run.rows.find((r) => r.keep === keep);
+      expect(pruned, `${file} has keep ${keep}`).toBeDefined();
+      const line = row(224, keep, pruned!.keep_stream);
+      expect(line, `${file}: keep ${keep}`).toContain(percent(pruned!.http_top1_all));
+      expect(line, `${file}: keep ${keep}`).toContain(`${pruned!.prune_minutes} min`);
+      expect(row(224, 1), `${file}: unpruned`).toContain(percent(run.rows.find((r) => r.keep === 1)!.http_top1_all));
     }
   });
 
