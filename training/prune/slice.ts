@@ -67,7 +67,7 @@ export function streamScores(scores: ChannelScores, convs: string[], width: numb
  * inputs cut. A cut channel reads 0 from then on, and a head BN maps 0 to β − γμ/√(σ²+ε), not 0: that constant's
  * share of the dense's sums moves into its bias, so a channel that was silent leaves the function unchanged.
  */
-function sliceHead(d: ResNetDescription, weights: LayerWeights, out: LayerWeights, channels: number[], epsilonOf: (i: number) => number) {
+function sliceHead(d: ResNetDescription, weights: LayerWeights, out: LayerWeights, channels: number[]) {
   if (d.pooling === 'flatten') throw new PruneInputError('--keep-stream: the head flattens the last map (no global pooling); only the inner widths (--keep) can be pruned');
   const names = headLayerNames(d);
   const width = d.stages.at(-1)!.width;
@@ -81,7 +81,7 @@ function sliceHead(d: ResNetDescription, weights: LayerWeights, out: LayerWeight
     if (!w) throw new PruneInputError(`the network has no weights for ${name}`);
     if (layer.kind === 'batch-norm') {
       const [gamma, beta, mean, variance] = w;
-      atZero = atZero.map((x, c) => ((x - mean!.data[c]!) / Math.sqrt(variance!.data[c]! + epsilonOf(i))) * gamma!.data[c]! + beta!.data[c]!);
+      atZero = atZero.map((x, c) => ((x - mean!.data[c]!) / Math.sqrt(variance!.data[c]! + layer.epsilon)) * gamma!.data[c]! + beta!.data[c]!);
       out.set(name, w.map((a) => pick(a, channels)));
       continue;
     }
@@ -118,6 +118,7 @@ export function pruneNetwork(d: ResNetDescription, weights: LayerWeights, scores
     return channels;
   });
   const conv = (layer: string, inputs: number[] | null, outputs: number[] | null) => {
+    if (!inputs && !outputs) return; // uncut on both sides: the weights as they were
     const [kernel, bias] = weights.get(layer)!;
     out.set(layer, [sliceKernel(kernel!, inputs, outputs), ...(bias ? [outputs ? pick(bias, outputs) : bias] : [])]);
   };
@@ -150,7 +151,7 @@ export function pruneNetwork(d: ResNetDescription, weights: LayerWeights, scores
     };
   });
   const last = streams.at(-1);
-  if (last) sliceHead(d, weights, out, last, (i) => (d.head[i] as { epsilon: number }).epsilon);
+  if (last) sliceHead(d, weights, out, last);
   // Every prunable layer was scored and cut (a description and weights that disagree are caught here).
   for (const conv of prunableConvolutions(d)) if (!kept.has(conv)) throw new PruneInputError(`${conv} was not pruned`);
   return { description: { ...d, stages }, weights: out, kept };
