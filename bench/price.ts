@@ -31,7 +31,7 @@ import { exportToOnnx } from '../training/onnx/export.js';
 import { encodeModel } from '../training/onnx/proto.js';
 import { quantizeStatic } from '../training/onnx/quantize.js';
 import { MAX_SESSION_HEAP_MB, measureSessionHeapMb } from '../training/onnx/worker-fit.js';
-import { l1Scores, prunableConvolutions, streamConvolutions } from '../training/prune/rank.js';
+import { l1Scores, scoredConvolutions } from '../training/prune/rank.js';
 import { pruneNetwork } from '../training/prune/slice.js';
 import { applyLayerWeights, type LayerWeights } from '../training/sources/layer-weights.js';
 import { readSource } from '../training/sources/source.js';
@@ -110,8 +110,7 @@ const chosen = only ? VARIANTS.filter((v) => v.size === only[0] && v.keep === on
 for (const { keep, stream = 1, size } of chosen) {
   const base = { description: { ...source.description, inputSize: size }, weights: source.weights };
   // Structure as `prune --epochs 0 --by l1 [--keep-stream]` leaves it (the criterion only decides which channels go).
-  const convs = [...prunableConvolutions(base.description), ...(stream < 1 ? streamConvolutions(base.description).flat() : [])];
-  const variant = keep === 1 && stream === 1 ? base : pruneNetwork(base.description, base.weights, l1Scores(base.description, base.weights, convs), keep, stream);
+  const variant = keep === 1 && stream === 1 ? base : pruneNetwork(base.description, base.weights, l1Scores(base.description, base.weights, scoredConvolutions(base.description, stream)), keep, stream);
   const dir = mkdtempSync(join(tmpdir(), `price-${size}-${keep}-`));
   try {
     const int8Bytes = await writeVariant(dir, variant.description, variant.weights, keep);

@@ -21,7 +21,7 @@ import { gmacOf } from '../network/macs.js';
 import { buildResNet } from '../network/resnet.js';
 import { exportToOnnx } from '../onnx/export.js';
 import { encodeModel } from '../onnx/proto.js';
-import { bnGammaScores, l1Scores, prunableConvolutions, PruneInputError, streamConvolutions, taylorScores, type ChannelScores, type LabelledBatch, type PruneCriterion } from '../prune/rank.js';
+import { bnGammaScores, l1Scores, PruneInputError, scoredConvolutions, taylorScores, type ChannelScores, type LabelledBatch, type PruneCriterion } from '../prune/rank.js';
 import { pruneNetwork } from '../prune/slice.js';
 import { SourceError } from '../sources/graph.js';
 import { applyLayerWeights } from '../sources/layer-weights.js';
@@ -105,7 +105,7 @@ function builtNetwork(start: StartNetwork): tf.LayersModel {
 
 function channelScores(o: PruneOptions, start: StartNetwork, data: TrainingData): ChannelScores {
   const d = start.description;
-  const convs = [...prunableConvolutions(d), ...((o.keepStream ?? 1) < 1 ? streamConvolutions(d).flat() : [])];
+  const convs = scoredConvolutions(d, o.keepStream);
   if (o.by === 'l1') return l1Scores(d, start.weights!, convs);
   if (o.by === 'bn-gamma') return bnGammaScores(d, start.weights!, convs);
   if (!start.keptHead) throw new PruneInputError(`--by taylor: the model's classifier has other classes than ${o.data}; the loss it differentiates needs them (use --by l1)`);

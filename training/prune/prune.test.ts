@@ -6,7 +6,7 @@ import { buildResNet } from '../network/resnet.js';
 import { setBatchNormStatistics } from '../network/batch-norm-statistics.js';
 import { applyLayerWeights, type LayerWeights } from '../sources/layer-weights.js';
 import { useBackend } from '../tf/backend.js';
-import { bnGammaScores, l1Scores, prunableConvolutions, PruneInputError, streamConvolutions, taylorScores } from './rank.js';
+import { bnGammaScores, l1Scores, prunableConvolutions, PruneInputError, scoredConvolutions, streamConvolutions, taylorScores } from './rank.js';
 import { bestChannels, keptChannels, pruneNetwork, sliceKernel } from './slice.js';
 
 beforeAll(async () => {
@@ -109,7 +109,7 @@ describe('pruning a network', () => {
     weights.get('head_bn')![2]!.data.fill(0.1);
     for (const w of weights.get('predictions')!) w.data.forEach((v, k) => (w.data[k] = v * 0.01)); // an unsaturated softmax: outputs that can differ
     applyLayerWeights(model, weights);
-    const scores = l1Scores(d, weights, [...prunableConvolutions(d), ...streamConvolutions(d).flat()]);
+    const scores = l1Scores(d, weights, scoredConvolutions(d, 0.25));
     const pruned = pruneNetwork(d, weights, scores, 1, 0.25);
     expect(pruned.description.stages.map((s) => s.width)).toEqual([64, 128, 256, 512]);
     d.stages.forEach((_, i) => expect(pruned.kept.get(`conv${i + 2}_stream`)!.some((c) => silenced[i]!.includes(c))).toBe(false));

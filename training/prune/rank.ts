@@ -40,6 +40,9 @@ export function streamConvolutions(d: ResNetDescription): string[][] {
   return d.stages.map((s, i) => [`${stageName(i)}_block1_0_conv`, ...s.blocks.map((_, b) => `${stageName(i)}_block${b + 1}_3_conv`)]);
 }
 
+/** What a cut to `keepStream` of the streams needs scored: the inner convolutions, and the stream writers when it cuts them. */
+export const scoredConvolutions = (d: ResNetDescription, keepStream = 1) => [...prunableConvolutions(d), ...(keepStream < 1 ? streamConvolutions(d).flat() : [])];
+
 const bnOf = (conv: string) => conv.replace(/_conv$/, '_bn');
 
 function layer(weights: LayerWeights, name: string): WeightArray[] {
