@@ -1,5 +1,5 @@
 /**
- * `npx tsx bench/import-agreement.ts [--size 64] [--steps 300] [--per-class 200] [--prune-epochs 2] [--prune-keep 0.5] [--json bench/results/import-agreement.json]`:
+ * `npx tsx bench/import-agreement.ts [--size 64] [--steps 300] [--per-class 200] [--prune-epochs 2] [--prune-keep 0.5] [--json bench/results/import-agreement.json] [--work DIR]`:
  * does a model fine-tuned in PyTorch answer at the edge as it answers in PyTorch? A torchvision ResNet50 with a
  * 5-class `fc` is fine-tuned in PyTorch (Debian's python3-torch, AdamW, one cycle) on drawn shapes. No pretrained
  * weights can be downloaded here, so its trunk starts from the default model's (model/, `npm run model`: our v1
@@ -10,12 +10,13 @@
  * libjpeg) and as PNG of the same pixels. The Worker's top-1 is compared with PyTorch's own top-1 (PIL +
  * torchvision's eval transform on the same files) and with the truth. Then the imported network is pruned
  * (`pipeline prune`, Taylor, inner widths × --prune-keep) and fine-tuned on the same training images, and served
- * and compared the same way, with prune's own int8↔fp32 agreement.
+ * and compared the same way, with prune's own int8↔fp32 agreement. `--work DIR` keeps the data and PyTorch's
+ * model there and reuses them when present (a rerun of the rows after a pipeline change skips PyTorch's ~20 min).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import sharp from 'sharp';
 import { readFolderDataset } from '../training/data/folder.js';
 import { writeShapesDataset } from '../training/data/write-shapes.js';
@@ -41,17 +42,20 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
 const python = '/usr/bin/python3';
 
 if (!existsSync(init)) throw new Error(`${init} is missing: \`npm run model\` builds it (the trunk the PyTorch model is fine-tuned from)`);
-const work = mkdtempSync(join(tmpdir(), 'import-agreement-'));
+const kept = arg('--work');
+const work = kept ?? mkdtempSync(join(tmpdir(), 'import-agreement-'));
 try {
   log(`data: ${perClass} training and ${testPerClass} held-out shapes per class in ${work}`);
-  await writeShapesDataset({ dir: join(work, 'shapes'), seed: 20261207, splits: [{ name: 'train', perClass }, { name: 'test', perClass: testPerClass }], minSize: 64, maxSize: 200 });
+  if (!existsSync(join(work, 'shapes'))) await writeShapesDataset({ dir: join(work, 'shapes'), seed: 20261207, splits: [{ name: 'train', perClass }, { name: 'test', perClass: testPerClass }], minSize: 64, maxSize: 200 });
   // The held-out set as drawn (JPEG: the Worker decodes it with jpeg-js, PyTorch's loader with libjpeg) and the
   // same pixels as PNG (lossless: both sides decode the same values, so only preprocessing and int8 differ).
   const test = await readFolderDataset(join(work, 'shapes', 'test'));
   const pngs: string[] = [];
   for (const f of test.files) {
-    const out = f.path.replace(/\.jpe?g$/i, '.png');
-    writeFileSync(out, await sharp(readFileSync(f.path)).png().toBuffer());
+    // Beside the drawn set, not in it: a rerun with --work reads the drawn files only.
+    const out = join(work, 'test-png', f.label.toString(), basename(f.path).replace(/\.\w+$/, '.png'));
+    mkdirSync(dirname(out), { recursive: true });
+    if (!existsSync(out)) writeFileSync(out, await sharp(readFileSync(f.path)).png().toBuffer());
     pngs.push(out);
   }
   const files = [...pngs, ...test.files.map((f) => f.path)];
@@ -61,9 +65,13 @@ try {
   const job = { out: torchDir, classes: test.labels.length, size, seed: 1, init, train: { data: join(work, 'shapes', 'train'), steps, lr: 3e-4, batch: 32 }, predict: files };
   writeFileSync(join(work, 'job.json'), JSON.stringify(job));
   log(`pytorch: fine-tuning torchvision's resnet50 from ${init}'s trunk (${test.labels.length} classes, ${size}×${size}, ${steps} steps of 32) and predicting ${files.length} held-out images`);
-  const trainStarted = Date.now();
-  execFileSync(python, ['test/reference/torch_resnet.py', join(work, 'job.json')], { stdio: ['ignore', 'ignore', 'inherit'], maxBuffer: 1 << 26 });
-  const trainSeconds = (Date.now() - trainStarted) / 1000;
+  const timing = join(torchDir, 'train-seconds.json');
+  if (!existsSync(timing)) {
+    const trainStarted = Date.now();
+    execFileSync(python, ['test/reference/torch_resnet.py', join(work, 'job.json')], { stdio: ['ignore', 'ignore', 'inherit'], maxBuffer: 1 << 26 });
+    writeFileSync(timing, JSON.stringify((Date.now() - trainStarted) / 1000));
+  } else log(`pytorch: reusing ${torchDir} (trained earlier with this job)`);
+  const trainSeconds = JSON.parse(readFileSync(timing, 'utf8')) as number;
   const pytorch = JSON.parse(readFileSync(join(torchDir, 'predictions.json'), 'utf8')) as { top1: number[] };
   const state = JSON.parse(readFileSync(join(torchDir, 'state.json'), 'utf8')) as { torch: string; torchvision: string };
   const labels = readFileSync(join(torchDir, 'labels.txt'), 'utf8').trim().split('\n');
@@ -133,5 +141,5 @@ try {
   const json = arg('--json');
   if (json) writeFileSync(json, `${JSON.stringify(result, null, 2)}\n`);
 } finally {
-  rmSync(work, { recursive: true, force: true });
+  if (!kept) rmSync(work, { recursive: true, force: true });
 }

@@ -102,6 +102,8 @@ describe.skipIf(!torch.python)(`prune an imported torchvision ResNet50${torch.py
     await pruneCommand(options(imported, out, { epochs: 1, distill: { weight: 0.5, temperature: 4 }, log: (l) => lines.push(l) }));
     expect(lines.join('\n')).toMatch(/learns the unpruned network's answers too \(α 0\.5, T 4\)/);
     expect(lines.join('\n')).toMatch(/stage 2 epoch 1\/1: loss \d/);
+    // The cut network's BN statistics are measured again before the first step (and after each epoch).
+    expect(lines.join('\n')).toMatch(/BatchNorm statistics re-measured on \d+ training images/);
     const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')) as { pruning: { distillation: unknown; fine_tune_epochs: number } };
     expect(metrics.pruning).toMatchObject({ fine_tune_epochs: 1, distillation: { weight: 0.5, temperature: 4 } });
     const three = join(dir, 'three-classes-distill');

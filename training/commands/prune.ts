@@ -146,6 +146,9 @@ async function scoreUnpruned(source: ModelSource, start: StartNetwork, data: Tra
   return { split, count: set.tensors.length, top1_fp32: top1(p32.predicted, set.labels), top1_int8: p8 ? top1(p8.predicted, set.labels) : null };
 }
 
+/** Training images the BN statistics are re-measured on (a few hundred: the per-channel means settle well before). */
+const BATCH_NORM_IMAGES = 256;
+
 const streamsLine = (d: ResNetDescription) => d.stages.map((s) => s.width).join(' ');
 const widthsLine = (d: ResNetDescription) => d.stages.map((s) => s.blocks.map((b) => `${b.reduce}/${b.spatial}`).join(' ')).join(' | ');
 
@@ -176,6 +179,7 @@ export async function pruneCommand(o: PruneOptions) {
   const keepStream = o.keepStream ?? 1;
   const pruned = pruneNetwork(start.description, start.weights, scores, o.keep, keepStream);
   const prunedFrom: PrunedFrom = { model: source.manifest ? `${source.manifest.name}@${source.manifest.version}` : basename(source.path), gmac: gmacOf(start.description), keep: o.keep, ...(keepStream < 1 ? { keepStream } : {}), by: o.by };
+  const cut = widthsLine(pruned.description) !== widthsLine(start.description) || streamsLine(pruned.description) !== streamsLine(start.description);
   log(`prune: keep ${o.keep}${keepStream < 1 ? `, stream ${keepStream}` : ''} by ${o.by}: ${prunedFrom.gmac} → ${gmacOf(pruned.description)} GMAC; inner widths ${widthsLine(pruned.description)}; streams ${streamsLine(pruned.description)}`);
 
   // Fine-tuning shows the network the images it was trained on, augmented as then: the default model's own recipe
@@ -205,6 +209,9 @@ export async function pruneCommand(o: PruneOptions) {
       featureViews: 1,
       resume: false,
       ...(distillation ? { distillation } : {}),
+      // The cut changes what every later layer sees, and fine-tuning what all of them do: the BN statistics are
+      // re-measured after the cut and after each epoch, or a short fine-tune serves at chance (refresh-batch-norm.ts).
+      batchNormRefresh: { images: BATCH_NORM_IMAGES, atStart: cut },
     });
     const after = (result.metrics.test ?? result.metrics.validation) as { accuracy: number; accuracy_fp32: number; count: number };
     const pruning = {

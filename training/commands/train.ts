@@ -39,6 +39,7 @@ import { computeFeatures, readFeatureBatch, type FeatureCache } from '../train/f
 import { freezeLayers, splitAtFrozenBoundary, unfreezeForFineTuning } from '../train/freeze.js';
 import type { Distillation } from '../train/distill.js';
 import { evaluateSource, trainEpoch, type BatchSource } from '../train/loop.js';
+import { refreshBatchNorm, type BatchNormRefresh } from '../train/refresh-batch-norm.js';
 import { stratifiedSplit, testSeedOf, threeWaySplit } from '../train/split.js';
 import { SourceError } from '../sources/graph.js';
 import { applyLayerWeights } from '../sources/layer-weights.js';
@@ -85,6 +86,8 @@ export interface TrainOptions {
   prunedFrom?: PrunedFrom;
   /** Stage 2 learns this teacher's answers besides the labels (`prune --distill`: the unpruned network). */
   distillation?: Distillation;
+  /** Re-measure the BN statistics on training images after each epoch (and at the start): `prune` sets it. */
+  batchNormRefresh?: BatchNormRefresh;
 }
 
 export interface EpochRecord {
@@ -297,6 +300,10 @@ export async function trainCommand(o: TrainOptions): Promise<TrainResult> {
     await rm(checkpoints, { recursive: true, force: true });
     loadStartWeights(model, start, log);
     unfoldStartBatchNorm(model, start, data, spec, log);
+    if (o.batchNormRefresh?.atStart) {
+      const read = refreshBatchNorm(model, imageSource(data.train, spec, classes, null, seededRandom(o.seed)), o.batchNormRefresh.images, o.batch, o.seed);
+      log(`weights: BatchNorm statistics re-measured on ${read} training images for the network as it now is`);
+    }
     if (start.source && start.keptHead) {
       // Before any step, the network built from the source computes what the source computes.
       await prefetchWeights(model);
@@ -327,6 +334,7 @@ export async function trainCommand(o: TrainOptions): Promise<TrainResult> {
       const title = `stage ${stage} epoch ${epoch + 1}/${epochs}`;
       const fit = await trainEpoch({ model: trainModel, optimizer, source, batchSize: o.batch, accumulate: o.accumulate, learningRate: state.callbacks.learningRate, l2: o.l2, random: random(stage, epoch), title, interrupted: () => interrupted, distillation });
       if (!fit.completed) break;
+      if (o.batchNormRefresh) refreshBatchNorm(trainModel, source, o.batchNormRefresh.images, o.batch, o.seed);
       const v = await evaluateSource(trainModel, val, o.batch);
       const record: EpochRecord = { stage, epoch: epoch + 1, loss: fit.loss, accuracy: fit.accuracy, val_loss: v.loss, val_accuracy: v.accuracy, learning_rate: state.callbacks.learningRate, seconds: fit.seconds };
       const decision = afterEpoch(state.callbacks, v.loss, { stage, epoch: epoch + 1 }, o.callbacks);
