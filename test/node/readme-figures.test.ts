@@ -107,6 +107,13 @@ describe('README import figures', () => {
     expect(flat).toContain(`${d.heldout_images} held-out images`);
   });
 
+  it("quotes the pruned row's accuracies and GMAC ratio", () => {
+    const pruned = d.rows.find((r) => r.source.includes('pruned')) as { accuracy_worker_png: number; accuracy_worker_jpeg: number; gmac: { before: number; after: number } } | undefined;
+    expect(pruned, 'the run has a pruned row').toBeDefined();
+    expect(flat).toContain(`${percent(pruned!.accuracy_worker_png).replace(' %', '')} % / ${percent(pruned!.accuracy_worker_jpeg)}`);
+    expect(flat).toContain(`${(pruned!.gmac.after / pruned!.gmac.before).toFixed(2)}× the GMAC`);
+  });
+
   it('says the Hugging Face folder gives the same answers only when the run says so', () => {
     expect(flat.includes('the same weights as a Hugging Face folder give the same answers')).toBe(d.hf_and_onnx_same_answers === 1);
   });
