@@ -31,9 +31,9 @@ export function setBatchNormStatistics(model: tf.LayersModel, images: tf.Tensor4
  * describe the network before it; inference then normalises with the wrong statistics (measured: a pruned
  * imported ResNet50 fine-tuned 50 steps trained to 0.70 and answered at chance). Relies on the training-mode call
  * updating the moving statistics, as resnet.ts' fused batch norm does; layers pinned to inference mode (frozen,
- * or `batchStatistics: 'stem'`) keep theirs. Returns the number of batches read.
+ * or `batchStatistics: 'stem'`) keep theirs.
  */
-export function reestimateBatchNormStatistics(model: tf.LayersModel, batches: Iterable<tf.Tensor | tf.Tensor[]>): number {
+export function reestimateBatchNormStatistics(model: tf.LayersModel, batches: Iterable<tf.Tensor | tf.Tensor[]>): void {
   const layers = model.layers.filter((l) => l.getClassName() === 'BatchNormalization') as unknown as BatchNormMomentum[];
   const momenta = layers.map((l) => l.momentum);
   let k = 0;
@@ -50,7 +50,6 @@ export function reestimateBatchNormStatistics(model: tf.LayersModel, batches: It
       l.momentum = momenta[i]!;
     });
   }
-  return k;
 }
 
 /**
